@@ -1,0 +1,110 @@
+// TypeScript view of the v1alpha1 Bundle (upstream-behaviour.md section 1). The JSON Schema in
+// schema.ts is the source of truth for validation; these types describe the same shape.
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: string; // In | NotIn | Exists | DoesNotExist (validated, not trusted)
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+export interface SourceObjectKeySelector {
+  name?: string;
+  selector?: LabelSelector;
+  key?: string;
+  includeAllKeys?: boolean;
+  /** Our extension: defaults to the trust namespace; must be an allowed source namespace. */
+  namespace?: string;
+}
+
+export interface BundleSource {
+  configMap?: SourceObjectKeySelector;
+  secret?: SourceObjectKeySelector;
+  inLine?: string;
+  useDefaultCAs?: boolean;
+}
+
+export interface TargetMetadata {
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+export interface KeySelector {
+  key: string;
+}
+
+export interface TargetTemplate {
+  key: string;
+  metadata?: TargetMetadata;
+}
+
+export interface JKS {
+  key: string;
+  password?: string;
+}
+
+export type PKCS12Profile = 'LegacyRC2' | 'LegacyDES' | 'Modern2023';
+
+export interface PKCS12 {
+  key: string;
+  password?: string;
+  profile?: PKCS12Profile;
+}
+
+export interface AdditionalFormats {
+  jks?: JKS;
+  pkcs12?: PKCS12;
+}
+
+export interface BundleTarget {
+  configMap?: TargetTemplate;
+  secret?: TargetTemplate;
+  additionalFormats?: AdditionalFormats;
+  namespaceSelector?: LabelSelector;
+}
+
+export interface BundleSpec {
+  sources: BundleSource[];
+  target?: BundleTarget;
+}
+
+export interface BundleCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+}
+
+export interface BundleStatus {
+  conditions?: BundleCondition[];
+  defaultCAVersion?: string;
+  /** Our extension: number of certificates in the last successful build. */
+  certificateCount?: number;
+  /** Our extension: earliest notAfter (RFC 3339) among the certificates of the last successful build. */
+  earliestExpiry?: string;
+}
+
+export interface ObjectMeta {
+  name: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+}
+
+export interface Bundle {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec: BundleSpec;
+  status?: BundleStatus;
+}
