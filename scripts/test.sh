@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The one test command: set-up on a bare machine, lint, type-check, then every test (units,
+# integration and end-to-end) against a real local control plane in a private network namespace.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/bootstrap.sh
+
+echo "== lint and type-check"
+pnpm run --silent lint
+pnpm run --silent typecheck
+
+echo "== control-plane binaries (cached under ~/.cache/trust-manager-ts)"
+bash test/cluster/build-testbin.sh >/dev/null
+
+echo "== tests"
+# Files run one after another (node's default on 2 cores); each file's tests share one control plane.
+exec bash test/cluster/with-cluster.sh node --test --test-reporter=spec --test-timeout=600000 \
+  "shared/src/**/*.test.ts" "controller/src/**/*.test.ts" "webhook/src/**/*.test.ts" "test/**/*.test.ts" "$@"
