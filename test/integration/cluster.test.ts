@@ -1,7 +1,7 @@
 // The local control plane is real: CRDs are served, server-side apply tracks field managers,
 // kube-controller-manager garbage-collects dependents and finishes namespace deletion, and a
 // ValidatingWebhookConfiguration naming a Service reaches a local HTTPS server through an EndpointSlice.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
