@@ -1,6 +1,5 @@
 // Installs the Bundle CRD (generated from the one schema in shared/api) and waits until it is served.
-import type { KubeConfig} from '@kubernetes/client-node';
-import { KubernetesObjectApi, PatchStrategy, ApiextensionsV1Api, type KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesObjectApi, PatchStrategy, ApiextensionsV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bundleCrd } from '@trust-manager/shared/api/crd.ts';
 import { CRD_NAME } from '@trust-manager/shared/api/constants.ts';
