@@ -79,14 +79,24 @@ if [ ! -x "$BIN/etcd" ]; then
   log "built etcd in $(elapsed "$start")"
 fi
 
-if [ ! -x "$BIN/helm" ]; then
+# Helm's default Kubernetes version (helm template, lint) comes from ldflags its Makefile derives from the
+# client-go version in helm's go.mod; without them it claims v1.20 and kubeVersion checks fail.
+helm_major="${HELM_VERSION%%.*}"
+helm_gomod="$(cd "$(mktemp -d)" && printf 'module tmp\n\ngo 1.26.0\n' > go.mod && go mod download -json "helm.sh/helm/$helm_major@$HELM_VERSION" \
+  | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
+helm_k8s_minor="$(sed -n 's/^[[:space:]]*k8s.io\/client-go v0\.\([0-9]*\)\..*/\1/p' "$helm_gomod")"
+[ -n "$helm_k8s_minor" ] || { log "could not read helm's client-go version from $helm_gomod"; exit 1; }
+helm_ldflags="-s -w -X helm.sh/helm/$helm_major/internal/version.version=$HELM_VERSION \
+  -X helm.sh/helm/$helm_major/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/$helm_major/pkg/chartutil.k8sVersionMinor=$helm_k8s_minor \
+  -X helm.sh/helm/$helm_major/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/$helm_major/pkg/lint/rules.k8sVersionMinor=$helm_k8s_minor"
+# A binary built with other flags (an older recipe) is rebuilt.
+if [ ! -x "$BIN/helm" ] || [ "$(cat "$BIN/helm.ldflags" 2>/dev/null)" != "$helm_ldflags" ]; then
   start=$(date +%s)
-  major="${HELM_VERSION%%.*}"
   log "building helm $HELM_VERSION"
-  GOBIN="$BIN/.helm-tmp" go install -trimpath \
-    -ldflags "-s -w -X helm.sh/helm/$major/internal/version.version=$HELM_VERSION" "helm.sh/helm/$major/cmd/helm@$HELM_VERSION"
+  GOBIN="$BIN/.helm-tmp" go install -trimpath -ldflags "$helm_ldflags" "helm.sh/helm/$helm_major/cmd/helm@$HELM_VERSION"
   mv "$BIN/.helm-tmp/helm" "$BIN/helm"
   rmdir "$BIN/.helm-tmp"
+  echo "$helm_ldflags" > "$BIN/helm.ldflags"
   log "built helm in $(elapsed "$start")"
 fi
 

@@ -4,6 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ControlPlane } from './control-plane.ts';
 import { resolveBinDir } from './testbin.ts';
 import { installBundleCRD } from './crd.ts';
@@ -46,6 +47,17 @@ export function runCommand(command: string, args: string[], opts: CommandOptions
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   });
+}
+
+/** Polls until the probe returns a value (not undefined); the timeout only guards against a hang. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(250);
+  }
 }
 
 /** A short random suffix keeps namespaces of parallel and repeated tests apart. */

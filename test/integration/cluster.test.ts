@@ -4,9 +4,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type V1ConfigMap } from '@kubernetes/client-node';
-import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
+import { useCluster, uniqueName, eventually, type TestCluster } from '../cluster/harness.ts';
 import { applyObject } from '../cluster/crd.ts';
 import { createCA, issueCertificate } from '../cluster/pki.ts';
 import { freePort } from '../cluster/control-plane.ts';
@@ -15,16 +14,6 @@ let cluster: TestCluster;
 before(async () => {
   cluster = await useCluster();
 });
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 async function exists(core: CoreV1Api, namespace: string, name: string): Promise<boolean> {
   try {
@@ -65,9 +54,13 @@ test('a CRD can be installed and its resources served', async () => {
   assert.match(bad.stderr, /spec\.size: Invalid value: 0: spec\.size in body should be greater than or equal to 1/);
 });
 
-test('the Bundle CRD is installed and served', async () => {
+test('the Bundle CRD is installed and served with its CEL rules', async () => {
   const r = await cluster.kubectl(['get', 'bundles.trust.cert-manager.io']);
   assert.equal(r.code, 0);
+  const twoTypes = { apiVersion: 'trust.cert-manager.io/v1alpha1', kind: 'Bundle', metadata: { name: uniqueName('cel') }, spec: { sources: [{ inLine: 'x', useDefaultCAs: true }] } };
+  const rejected = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { allowFail: true, input: JSON.stringify(twoTypes) });
+  assert.notEqual(rejected.code, 0);
+  assert.match(rejected.stderr, /exactly one of the fields in \[configMap secret inLine useDefaultCAs\] must be set/);
 });
 
 test('server-side apply records the field manager and resolves conflicts only with force', async () => {

@@ -1,0 +1,206 @@
+// The admin's three journeys, end to end against the real API server: helm install of the chart
+// into cert-manager (cert-manager, helmCert and approver-policy modes), kubectl apply of Bundles
+// accepted or rejected by the webhook, and helm upgrade of defaultPackageImage.tag picked up by
+// every Bundle using useDefaultCAs. The controller and webhook run as local processes with the exact
+// arguments of the rendered Deployments, as the chart's ServiceAccount, so the chart's RBAC is tested.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi, type V1Deployment } from '@kubernetes/client-node';
+import { useCluster, eventually, type TestCluster } from '../cluster/harness.ts';
+import { installCertManagerCRDs, issueCertificatesAndInjectCA } from './support/cert-manager.ts';
+import { CHART_DIR, releaseManifests, findObject, startReleaseProcesses, serviceAccountKubeconfig, type RunningProcesses } from './support/trust-manager.ts';
+import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
+import { packageStringID, type DefaultPackage } from '@trust-manager/shared/package/package.ts';
+import { GROUP, VERSION, PLURAL, CRD_NAME } from '@trust-manager/shared/api/constants.ts';
+import type { Bundle } from '@trust-manager/shared/api/types.ts';
+
+const NAMESPACE = 'cert-manager';
+const RELEASE = 'trust-manager';
+const SOURCES_NAMESPACE = 'team-sources';
+const DEBIAN_BUNDLE = readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8');
+
+let cluster: TestCluster;
+before(async () => {
+  cluster = await useCluster();
+  await installCertManagerCRDs(cluster);
+  // The test run installed the Bundle CRD before this file; mark it for adoption by the release, as an
+  // admin would for an existing CRD (the chart keeps it on uninstall, with the same marks).
+  await cluster.kubectl(['annotate', '--overwrite', 'crd', CRD_NAME, `meta.helm.sh/release-name=${RELEASE}`, `meta.helm.sh/release-namespace=${NAMESPACE}`]);
+  await cluster.kubectl(['label', '--overwrite', 'crd', CRD_NAME, 'app.kubernetes.io/managed-by=Helm']);
+});
+
+/** Stands in for the package image's init container: the package JSON the controller reads from /packages. */
+function writePackage(dir: string, pkg: DefaultPackage): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'cert-manager-package-debian.json'), JSON.stringify(pkg));
+  return dir;
+}
+
+async function kubectlApply(manifest: object, opts: { allowFail?: boolean; kubeconfig?: string } = {}) {
+  const args = ['apply', '-f', '-', ...(opts.kubeconfig ? ['--kubeconfig', opts.kubeconfig] : [])];
+  return cluster.kubectl(args, { input: JSON.stringify(manifest), allowFail: opts.allowFail });
+}
+
+function bundle(name: string, spec: Bundle['spec']): Bundle {
+  return { apiVersion: `${GROUP}/${VERSION}`, kind: 'Bundle', metadata: { name }, spec };
+}
+
+async function readBundle(name: string): Promise<Bundle> {
+  const api = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
+  return (await api.getClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, name })) as Bundle;
+}
+
+async function configMapData(namespace: string, name: string): Promise<{ data: Record<string, string>; resourceVersion: string } | undefined> {
+  const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+  try {
+    const cm = await core.readNamespacedConfigMap({ namespace, name });
+    return { data: cm.data ?? {}, resourceVersion: cm.metadata!.resourceVersion! };
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return undefined;
+    throw err;
+  }
+}
+
+async function syncedCondition(name: string) {
+  const b = await readBundle(name);
+  return b.status?.conditions?.find((c) => c.type === 'Synced');
+}
+
+interface Install {
+  processes: RunningProcesses;
+  packagesDir: string;
+}
+
+async function install(mode: 'cert-manager' | 'helmCert' | 'approverPolicy', pkg: DefaultPackage): Promise<Install> {
+  const set = [`app.trust.additionalSourceNamespaces={${SOURCES_NAMESPACE}}`];
+  if (mode === 'helmCert') set.push('app.webhook.tls.helmCert.enabled=true');
+  if (mode === 'approverPolicy') set.push('app.webhook.tls.approverPolicy.enabled=true');
+  await cluster.kubectl(['create', 'namespace', SOURCES_NAMESPACE], { allowFail: true });
+  await cluster.helm(['install', '-n', NAMESPACE, '--create-namespace', RELEASE, CHART_DIR, ...set.flatMap((s) => ['--set', s])]);
+  if (mode !== 'helmCert') await issueCertificatesAndInjectCA(cluster, NAMESPACE);
+  const packagesDir = writePackage(mkdtempSync(join(tmpdir(), 'tm-packages-')), pkg);
+  const processes = await startReleaseProcesses(cluster, { release: RELEASE, namespace: NAMESPACE, packagesDir });
+  return { processes, packagesDir };
+}
+
+async function uninstall(installed: Install | undefined): Promise<void> {
+  await installed?.processes.stop();
+  await cluster.helm(['uninstall', '-n', NAMESPACE, RELEASE], { allowFail: true });
+  // crds.keep leaves the CRD (and with it the Bundles): remove the Bundles so the next mode starts clean.
+  await cluster.kubectl(['delete', 'bundles', '--all'], { allowFail: true });
+  // The serving Secret was written by the stand-in cert-manager, not by Helm.
+  await cluster.kubectl(['delete', 'secret', '-n', NAMESPACE, 'trust-manager-tls', '--ignore-not-found']);
+}
+
+/** The journeys every install mode must pass. */
+async function acceptsGoodAndRejectsBad(suffix: string): Promise<void> {
+  const ca = await makeCA({ cn: `journey-${suffix}` });
+  const selected = await cluster.newNamespace('selected', { 'trust-demo': 'yes' });
+  const unselected = await cluster.newNamespace('unselected');
+
+  // A malformed Bundle: the webhook's upstream message reaches kubectl.
+  const bad = await kubectlApply(bundle(`bad-${suffix}`, { sources: [{ configMap: { name: 'x', key: 'ca.crt', includeAllKeys: true } }], target: { configMap: { key: 'ca.crt' } } }), { allowFail: true });
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /admission webhook "trust\.cert-manager\.io" denied the request: spec\.sources\[0\]\.configMap: Invalid value: "key: ca\.crt, includeAllKeys: true": source configMap key cannot be defined when includeAllKeys is true/);
+
+  // A source in a namespace that is not allowed.
+  const disallowed = await kubectlApply(bundle(`ns-${suffix}`, { sources: [{ configMap: { name: 'x', key: 'ca.crt', namespace: 'kube-system' } }], target: { configMap: { key: 'ca.crt' } } }), { allowFail: true });
+  assert.notEqual(disallowed.code, 0);
+  assert.match(disallowed.stderr, /denied the request: .*spec\.sources\[0\]\.configMap\.namespace.*kube-system/);
+
+  // A good Bundle: inline CA + a Secret in an allowed extra source namespace, synced only where selected.
+  await kubectlApply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'team-ca', namespace: SOURCES_NAMESPACE }, stringData: { 'ca.crt': (await makeCA({ cn: `team-${suffix}` })).pem } });
+  const name = `good-${suffix}`;
+  const good = await kubectlApply(bundle(name, {
+    sources: [{ inLine: ca.pem }, { secret: { name: 'team-ca', key: 'ca.crt', namespace: SOURCES_NAMESPACE } }],
+    target: { configMap: { key: 'trust.pem' }, namespaceSelector: { matchLabels: { 'trust-demo': 'yes' } } },
+  }));
+  assert.equal(good.code, 0, good.stderr);
+  const target = await eventually(`ConfigMap ${name} in ${selected}`, () => configMapData(selected, name));
+  assert.equal((target.data['trust.pem'] ?? '').match(/BEGIN CERTIFICATE/g)?.length, 2);
+  assert.equal(await configMapData(unselected, name), undefined);
+  const condition = await eventually('Synced=True', async () => {
+    const c = await syncedCondition(name);
+    return c?.status === 'True' ? c : undefined;
+  });
+  assert.equal(condition.message, 'Successfully synced Bundle to namespaces that match this label selector: trust-demo=yes');
+}
+
+async function rbacIsLeastPrivilege(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-rbac-'));
+  const kubeconfig = await serviceAccountKubeconfig(cluster, NAMESPACE, 'trust-manager', dir);
+  const canI = async (...args: string[]) => (await cluster.kubectl(['auth', 'can-i', ...args, '--kubeconfig', kubeconfig], { allowFail: true })).stdout.trim();
+  assert.equal(await canI('get', 'secrets', '-n', NAMESPACE), 'yes');
+  assert.equal(await canI('list', 'secrets', '-n', SOURCES_NAMESPACE), 'yes');
+  assert.equal(await canI('get', 'secrets', '-n', 'default'), 'no');
+  assert.equal(await canI('list', 'secrets', '--all-namespaces'), 'no');
+  const read = await cluster.kubectl(['get', 'secrets', '-n', 'kube-system', '--kubeconfig', kubeconfig], { allowFail: true });
+  assert.notEqual(read.code, 0);
+  assert.match(read.stderr, /Forbidden/);
+}
+
+for (const mode of ['cert-manager', 'helmCert', 'approverPolicy'] as const) {
+  describe(`helm install (${mode} mode) and kubectl apply`, () => {
+    let installed: Install | undefined;
+    const pkg: DefaultPackage = { name: 'cert-manager-debian-test', version: '20250419.1', bundle: DEBIAN_BUNDLE };
+    before(async () => {
+      installed = await install(mode, pkg);
+    });
+    after(() => uninstall(installed));
+
+    test('bad Bundles are rejected, good ones synced to the selected namespaces', () => acceptsGoodAndRejectsBad(mode.toLowerCase()));
+    test('the ServiceAccount reads secrets only in the source namespaces', rbacIsLeastPrivilege);
+  });
+}
+
+describe('helm upgrade of defaultPackageImage.tag', () => {
+  let installed: Install | undefined;
+  const oldPkg: DefaultPackage = { name: 'cert-manager-debian-test', version: '20250419.1', bundle: DEBIAN_BUNDLE };
+  before(async () => {
+    installed = await install('cert-manager', oldPkg);
+  });
+  after(() => uninstall(installed));
+
+  test('changes only the package image; the restarted controller moves every useDefaultCAs Bundle, and no other', async () => {
+    const target = await cluster.newNamespace('upgrade');
+    const privateCA = await makeCA({ cn: 'upgrade-private' });
+    await kubectlApply(bundle('with-defaults', { sources: [{ useDefaultCAs: true }, { inLine: privateCA.pem }], target: { configMap: { key: 'ca.pem' } } }));
+    await kubectlApply(bundle('without-defaults', { sources: [{ inLine: privateCA.pem }], target: { configMap: { key: 'ca.pem' } } }));
+    await eventually('defaultCAVersion of the old package', async () => ((await readBundle('with-defaults')).status?.defaultCAVersion === packageStringID(oldPkg) ? true : undefined));
+    const before = { with: await eventually('target', () => configMapData(target, 'with-defaults')), without: await eventually('target', () => configMapData(target, 'without-defaults')) };
+    assert.equal((await readBundle('without-defaults')).status?.defaultCAVersion, undefined);
+
+    const renderedBefore = findObject<V1Deployment>(await releaseManifests(cluster, RELEASE, NAMESPACE), 'Deployment', 'trust-manager');
+    await cluster.helm(['upgrade', '-n', NAMESPACE, RELEASE, CHART_DIR, '--reuse-values', '--set', 'defaultPackageImage.tag=20250419.2']);
+    const renderedAfter = findObject<V1Deployment>(await releaseManifests(cluster, RELEASE, NAMESPACE), 'Deployment', 'trust-manager');
+    const initImage = (d: V1Deployment) => d.spec!.template.spec!.initContainers![0]!.image!;
+    assert.match(initImage(renderedAfter), /trust-pkg-debian-trixie:20250419\.2$/);
+    assert.notEqual(initImage(renderedBefore), initImage(renderedAfter));
+    // Everything but the package image is unchanged: the pod template changes only there, so a real
+    // cluster rolls the controller and nothing else.
+    renderedAfter.spec!.template.spec!.initContainers![0]!.image = initImage(renderedBefore);
+    assert.deepEqual(renderedAfter, renderedBefore);
+
+    // The new package image brings a new package (here: one certificate fewer); the pod restarts.
+    const certs = DEBIAN_BUNDLE.split(/(?=-----BEGIN CERTIFICATE-----)/);
+    const newPkg: DefaultPackage = { name: oldPkg.name, version: '20250419.2', bundle: certs.slice(1).join('') };
+    await installed!.processes.stop();
+    writePackage(installed!.packagesDir, newPkg);
+    installed!.processes = await startReleaseProcesses(cluster, { release: RELEASE, namespace: NAMESPACE, packagesDir: installed!.packagesDir });
+
+    await eventually('defaultCAVersion of the new package', async () => ((await readBundle('with-defaults')).status?.defaultCAVersion === packageStringID(newPkg) ? true : undefined));
+    const moved = await eventually('the useDefaultCAs target to change', async () => {
+      const now = await configMapData(target, 'with-defaults');
+      return now && now.data['ca.pem'] !== before.with.data['ca.pem'] ? now : undefined;
+    });
+    const count = (pem: string | undefined) => pem?.match(/BEGIN CERTIFICATE/g)?.length ?? 0;
+    assert.equal(count(moved.data['ca.pem']), count(before.with.data['ca.pem']) - 1);
+    const untouched = await configMapData(target, 'without-defaults');
+    assert.equal(untouched?.resourceVersion, before.without.resourceVersion);
+    assert.equal((await readBundle('without-defaults')).status?.defaultCAVersion, undefined);
+    assert.ok(readFileSync(join(installed!.packagesDir, 'cert-manager-package-debian.json'), 'utf8').includes('20250419.2'));
+  });
+});

@@ -1,0 +1,184 @@
+// End to end: the webhook process behind a real kube-apiserver. A Service + EndpointSlice route to the
+// locally running process and a ValidatingWebhookConfiguration sends it Bundles; kubectl shows what a
+// user sees. Run: bash test/cluster/with-cluster.sh node --test test/e2e/webhook.test.ts
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import type { KubernetesObject } from '@kubernetes/client-node';
+
+import { WEBHOOK_NAME, WEBHOOK_PATH } from '@trust-manager/shared/api/constants.ts';
+
+import { applyObject } from '../cluster/crd.ts';
+import { freePort } from '../cluster/control-plane.ts';
+import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
+import { createCA, issueCertificate } from '../cluster/pki.ts';
+import { ManagedProcess } from '../cluster/processes.ts';
+import { REPO_ROOT, routeServiceToLocal, waitForHttpOk } from './support/trust-manager.ts';
+
+const SERVICE = 'trust-manager-webhook-e2e';
+const ALLOWED_SOURCE_NAMESPACE = 'team-a';
+
+let cluster: TestCluster;
+let namespace: string;
+let webhook: ManagedProcess;
+let workDir: string;
+let configurationName: string;
+/** Only Bundles carrying this label are sent to this test's webhook, so a shared cluster's other tests are unaffected. */
+let selectorLabel: Record<string, string>;
+let caPem: string;
+let leafPem: string;
+
+before(async () => {
+  cluster = await useCluster();
+  await cluster.installBundleCRD();
+  namespace = await cluster.newNamespace('webhook-e2e');
+  workDir = mkdtempSync(join(tmpdir(), 'webhook-e2e-'));
+  selectorLabel = { 'e2e.trust-manager.io/webhook-test': namespace };
+
+  // Serving certificate for the Service DNS name (and 127.0.0.1 for the url fallback).
+  const ca = await createCA('webhook-e2e-ca');
+  const serving = await issueCertificate(ca, {
+    commonName: `${SERVICE}.${namespace}.svc`,
+    dnsNames: [`${SERVICE}.${namespace}.svc`],
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+  });
+  writeFileSync(join(workDir, 'tls.crt'), serving.certPem);
+  writeFileSync(join(workDir, 'tls.key'), serving.keyPem, { mode: 0o600 });
+  caPem = ca.certPem;
+  leafPem = (await issueCertificate(ca, { commonName: 'e2e-leaf', usage: 'server' })).certPem;
+
+  const host = cluster.localAddress ?? '127.0.0.1';
+  const [port, probePort, metricsPort] = [await freePort(host), await freePort(), await freePort()];
+  webhook = new ManagedProcess('webhook', process.execPath, [
+    join(REPO_ROOT, 'webhook/src/main.ts'),
+    `--webhook-host=${host}`,
+    `--webhook-port=${port}`,
+    `--webhook-certificate-dir=${workDir}`,
+    `--trust-namespace=${namespace}`,
+    `--source-namespaces=${ALLOWED_SOURCE_NAMESPACE}`,
+    `--readiness-probe-port=${probePort}`,
+    `--metrics-port=${metricsPort}`,
+    '--log-format=json',
+  ], join(workDir, 'webhook.log'));
+  await waitForHttpOk(`http://127.0.0.1:${probePort}/readyz`, webhook);
+
+  let clientConfig: Record<string, unknown>;
+  if (cluster.localAddress) {
+    await applyObject(cluster.kubeConfig, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: SERVICE, namespace },
+      spec: { ports: [{ name: 'webhook', port: 443, targetPort: port, protocol: 'TCP' }] },
+    } as KubernetesObject);
+    await routeServiceToLocal(cluster, namespace, SERVICE, 'webhook', port);
+    clientConfig = { service: { name: SERVICE, namespace, path: WEBHOOK_PATH, port: 443 } };
+  } else {
+    console.warn('[webhook e2e] no private network namespace: using clientConfig.url on 127.0.0.1');
+    clientConfig = { url: `https://127.0.0.1:${port}${WEBHOOK_PATH}` };
+  }
+  configurationName = uniqueName('trust-manager-e2e');
+  await applyObject(cluster.kubeConfig, {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: configurationName },
+    webhooks: [
+      {
+        name: WEBHOOK_NAME,
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Fail',
+        timeoutSeconds: 5,
+        objectSelector: { matchLabels: selectorLabel },
+        rules: [{ apiGroups: ['trust.cert-manager.io'], apiVersions: ['v1alpha1'], operations: ['CREATE', 'UPDATE'], resources: ['bundles'] }],
+        clientConfig: { ...clientConfig, caBundle: Buffer.from(caPem).toString('base64') },
+      },
+    ],
+  } as KubernetesObject);
+
+  // The API server picks up a new webhook configuration asynchronously: wait until a bad Bundle is denied.
+  const probe = bundle(uniqueName('probe'), { sources: [{ useDefaultCAs: false }] });
+  for (let i = 0; ; i++) {
+    const result = await apply(probe);
+    if (result.code !== 0 && result.stderr.includes(`admission webhook "${WEBHOOK_NAME}"`)) break;
+    if (result.code === 0) await cluster.kubectl(['delete', 'bundle', probe.metadata.name, '--wait=false'], { allowFail: true });
+    if (i > 200) throw new Error(`webhook never consulted: ${result.stderr}; read ${webhook.logPath}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+});
+
+after(async () => {
+  await cluster?.kubectl(['delete', 'validatingwebhookconfiguration', configurationName, '--ignore-not-found'], { allowFail: true });
+  await cluster?.kubectl(['delete', 'bundles', '-l', Object.entries(selectorLabel ?? {}).map(([k, v]) => `${k}=${v}`).join(','), '--wait=false'], { allowFail: true });
+  await webhook?.stop();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+function bundle(name: string, spec: unknown): { apiVersion: string; kind: string; metadata: { name: string; labels: Record<string, string> }; spec: unknown } {
+  return { apiVersion: 'trust.cert-manager.io/v1alpha1', kind: 'Bundle', metadata: { name, labels: selectorLabel }, spec };
+}
+
+function apply(object: unknown) {
+  return cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(object), allowFail: true });
+}
+
+test('a malformed Bundle is denied with the upstream message through the API server', async () => {
+  const name = uniqueName('malformed');
+  const result = await apply(bundle(name, { sources: [{ configMap: { name: 'cas', key: 'ca.crt', includeAllKeys: true } }], target: { configMap: { key: 'ca.crt' } } }));
+  assert.notEqual(result.code, 0);
+  assert.match(
+    result.stderr,
+    /admission webhook "trust\.cert-manager\.io" denied the request: spec\.sources\[0\]\.configMap: Invalid value: "key: ca\.crt, includeAllKeys: true": source configMap key cannot be defined when includeAllKeys is true/,
+  );
+
+  const twice = await apply(bundle(uniqueName('twice'), { sources: [{ useDefaultCAs: true }, { useDefaultCAs: false }], target: { configMap: { key: 'ca.crt' } } }));
+  assert.match(
+    twice.stderr,
+    /admission webhook "trust\.cert-manager\.io" denied the request: spec\.sources: Forbidden: must request default CAs either once or not at all but got 2 requests/,
+  );
+});
+
+test('a good Bundle is accepted, and an UPDATE that breaks it is denied', async () => {
+  const name = uniqueName('good');
+  const good = bundle(name, { sources: [{ inLine: caPem }, { configMap: { name: 'extra', key: 'ca.crt', namespace: ALLOWED_SOURCE_NAMESPACE } }], target: { configMap: { key: 'ca.crt' } } });
+  const created = await apply(good);
+  assert.equal(created.code, 0, created.stderr);
+  assert.match(created.stdout, new RegExp(`bundle\\.trust\\.cert-manager\\.io/${name} created`));
+  assert.equal(created.stderr, '');
+
+  const broken = bundle(name, { sources: [{ inLine: caPem }], target: { configMap: { key: 'ca.crt', metadata: { labels: { 'trust.cert-manager.io/bundle': 'x' } } } } });
+  const updated = await apply(broken);
+  assert.notEqual(updated.code, 0);
+  assert.match(
+    updated.stderr,
+    /admission webhook "trust\.cert-manager\.io" denied the request: spec\.target\.configMap\.metadata\.labels: Invalid value: "trust\.cert-manager\.io\/bundle": trust\.cert-manager\.io\/\* labels are not allowed/,
+  );
+});
+
+test('a source in a namespace that is not allowed is denied (the CRD keeps the namespace field)', async () => {
+  const result = await apply(bundle(uniqueName('other-ns'), { sources: [{ secret: { name: 'cas', key: 'ca.crt', namespace: 'kube-system' } }], target: { configMap: { key: 'ca.crt' } } }));
+  assert.notEqual(result.code, 0);
+  assert.match(
+    result.stderr,
+    /admission webhook "trust\.cert-manager\.io" denied the request: spec\.sources\[0\]\.secret\.namespace: Forbidden: namespace "kube-system" is not an allowed source namespace; allowed: "[a-z0-9-]+", "team-a"/,
+  );
+});
+
+test('certificate warnings are shown by kubectl and the Bundle is still created', async () => {
+  const name = uniqueName('warned');
+  const result = await apply(bundle(name, { sources: [{ inLine: leafPem }], target: { configMap: { key: 'ca.crt' } } }));
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, new RegExp(`bundle\\.trust\\.cert-manager\\.io/${name} created`));
+  assert.match(result.stderr, /Warning: spec\.sources\[0\]\.inLine: certificate "CN=e2e-leaf" is not a CA certificate \(basicConstraints CA is not true\); it cannot anchor a chain/);
+});
+
+test('the CRD still rejects what the schema forbids before the webhook is asked', async () => {
+  const result = await apply(bundle(uniqueName('schema'), { sources: [], target: { configMap: { key: 'ca.crt' } } }));
+  assert.notEqual(result.code, 0);
+  assert.match(result.stderr, /spec\.sources: Invalid value: 0: spec\.sources in body should have at least 1 items/);
+  assert.doesNotMatch(result.stderr, /admission webhook/);
+});
