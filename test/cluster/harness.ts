@@ -49,6 +49,13 @@ export function runCommand(command: string, args: string[], opts: CommandOptions
   });
 }
 
+/** How to run kubectl against this cluster from another shell (entering the private network namespace if any). */
+export function kubectlHint(kubeconfigPath: string, binDir: string): string {
+  const netnsPid = process.env.TM_NETNS_PID;
+  const enter = netnsPid ? `nsenter --net=/proc/${netnsPid}/ns/net -- ` : '';
+  return `${enter}env KUBECONFIG=${kubeconfigPath} ${join(binDir, 'kubectl')}`;
+}
+
 /** Polls until the probe returns a value (not undefined); the timeout only guards against a hang. */
 export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { ControlPlane } from './control-plane.ts';
 import { resolveBinDir } from './testbin.ts';
-import { installBundleCRDFromPath } from './harness.ts';
+import { installBundleCRDFromPath, kubectlHint } from './harness.ts';
 
 const separator = process.argv.indexOf('--');
 const command = separator >= 0 ? process.argv.slice(separator + 1) : [];
@@ -16,7 +16,8 @@ const started = Date.now();
 const plane = await ControlPlane.start({
   binDir,
   advertiseAddress: localAddress,
-  beforeControllerManager: (p) => installBundleCRDFromPath(p.kubeconfigPath),
+  // TM_INSTALL_CRD=0 leaves the CRD to the chart (the demo installs it with helm).
+  beforeControllerManager: process.env.TM_INSTALL_CRD === '0' ? undefined : (p) => installBundleCRDFromPath(p.kubeconfigPath),
 }).catch((err: Error) => {
   console.error(`[cluster] ${err.message}`);
   process.exit(1);
@@ -37,7 +38,7 @@ process.on('SIGINT', () => void shutdown(130));
 process.on('SIGTERM', () => void shutdown(143));
 
 if (command.length === 0) {
-  console.error(`[cluster] running; in another shell: export KUBECONFIG=${plane.kubeconfigPath} PATH=${binDir}:$PATH; kubectl get ns`);
+  console.error(`[cluster] running; in another shell: ${kubectlHint(plane.kubeconfigPath, binDir)} get ns`);
   console.error('[cluster] Ctrl-C stops it');
   setInterval(() => {}, 1 << 30);
 } else {

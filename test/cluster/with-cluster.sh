@@ -13,6 +13,8 @@ LOCAL_ADDRESS="${TM_NETNS_ADDRESS:-10.200.0.1}"
 
 if [ "${TM_NO_NETNS:-}" != 1 ] && unshare --net --pid --fork --mount-proc --kill-child true 2>/dev/null; then
   export TM_LOCAL_ADDRESS="$LOCAL_ADDRESS"
+  # unshare keeps this PID and holds the new network namespace: nsenter --net=/proc/$TM_NETNS_PID/ns/net
+  export TM_NETNS_PID=$$
   exec unshare --net --pid --fork --mount-proc --kill-child -- bash -c '
     set -e
     ip link set lo up

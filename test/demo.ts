@@ -1,0 +1,86 @@
+// The demo's steps (run by scripts/demo.sh inside the local control plane): helm install, the
+// stand-in cert-manager, controller and webhook started from the rendered Deployments, the quick-start
+// Bundles, a rejected Bundle, the resulting targets, and a helm upgrade of the package image.
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { useCluster, eventually, kubectlHint } from './cluster/harness.ts';
+import { installCertManagerCRDs, issueCertificatesAndInjectCA } from './e2e/support/cert-manager.ts';
+import { CHART_DIR, startReleaseProcesses } from './e2e/support/trust-manager.ts';
+import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
+
+const NAMESPACE = 'cert-manager';
+const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const step = (s: string) => console.log(`\n${bold(`==> ${s}`)}`);
+
+const cluster = await useCluster();
+const show = async (args: string[]) => {
+  const r = await cluster.kubectl(args, { allowFail: true });
+  console.log(`$ kubectl ${args.join(' ')}\n${(r.stdout + r.stderr).trimEnd()}`);
+  return r;
+};
+const apply = (manifest: object, allowFail = false) => cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(manifest), allowFail });
+
+step('cert-manager stand-in: its CRDs (its controller cannot be built here; the demo signs the webhook certificate itself)');
+await installCertManagerCRDs(cluster);
+
+step(`helm install -n ${NAMESPACE} --create-namespace trust-manager charts/trust-manager`);
+const installed = await cluster.helm(['install', '-n', NAMESPACE, '--create-namespace', 'trust-manager', CHART_DIR]);
+console.log(installed.stdout.trimEnd());
+await issueCertificatesAndInjectCA(cluster, NAMESPACE);
+console.log('Certificate trust-manager issued into Secret trust-manager-tls; CA injected into the ValidatingWebhookConfiguration');
+
+step('the default CA package (what the package image\'s init container copies to /packages)');
+const packagesDir = join(mkdtempSync(join(tmpdir(), 'tm-demo-')), 'packages');
+mkdirSync(packagesDir);
+const debian = readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8');
+writeFileSync(join(packagesDir, 'cert-manager-package-debian.json'), JSON.stringify({ name: 'cert-manager-debian-local', version: '1.0', bundle: debian }));
+console.log(`${join(packagesDir, 'cert-manager-package-debian.json')}: ${debian.match(/BEGIN CERTIFICATE/g)?.length ?? 0} certificates from this machine's ca-certificates`);
+
+step('controller and webhook, started with the arguments of the rendered Deployments, as the chart\'s ServiceAccount');
+const processes = await startReleaseProcesses(cluster, { release: 'trust-manager', namespace: NAMESPACE, packagesDir });
+console.log(`controller log: ${processes.controller.logPath}\nwebhook log:    ${processes.webhook.logPath}`);
+
+step('the quick-start: a private CA in the trust namespace and a Bundle of the default CAs plus that CA');
+const privateCA = await makeCA({ cn: 'demo-private-ca', extraName: 'O=Example Corp' });
+await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'my-private-ca', namespace: NAMESPACE }, stringData: { 'ca.crt': privateCA.pem } });
+for (const ns of ['team-a', 'team-b']) await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'trust-bundle': 'enabled' } } });
+await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'unlabelled' } });
+const bundle = {
+  apiVersion: 'trust.cert-manager.io/v1alpha1',
+  kind: 'Bundle',
+  metadata: { name: 'trust-manager-bundle' },
+  spec: {
+    sources: [{ useDefaultCAs: true }, { secret: { name: 'my-private-ca', key: 'ca.crt' } }],
+    target: { configMap: { key: 'trust-bundle.pem' }, additionalFormats: { jks: { key: 'trust-bundle.jks' } }, namespaceSelector: { matchLabels: { 'trust-bundle': 'enabled' } } },
+  },
+};
+console.log((await apply(bundle)).stdout.trimEnd());
+await eventually('the Bundle to be synced', async () => {
+  const r = await cluster.kubectl(['get', 'bundle', 'trust-manager-bundle', '-o', 'jsonpath={.status.conditions[?(@.type=="Synced")].status}']);
+  return r.stdout === 'True' ? true : undefined;
+});
+await show(['get', 'bundles']);
+await show(['get', 'configmaps', '-A', '-l', 'trust.cert-manager.io/bundle=trust-manager-bundle']);
+await show(['get', 'bundle', 'trust-manager-bundle', '-o', 'jsonpath={.status}']);
+
+step('a malformed Bundle is rejected at kubectl apply');
+const bad = await apply({ ...bundle, metadata: { name: 'broken' }, spec: { sources: [{ configMap: { name: 'x', key: 'ca.crt', includeAllKeys: true } }], target: { configMap: { key: 'ca.crt' } } } }, true);
+console.log(bad.stderr.trimEnd());
+
+step('a source outside the allowed namespaces is rejected');
+const outside = await apply({ ...bundle, metadata: { name: 'outside' }, spec: { sources: [{ secret: { name: 'x', key: 'ca.crt', namespace: 'kube-system' } }] } }, true);
+console.log(outside.stderr.trimEnd());
+
+step('a new labelled namespace gets its target');
+await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-c', labels: { 'trust-bundle': 'enabled' } } });
+await eventually('team-c target', async () => ((await cluster.kubectl(['get', 'configmap', '-n', 'team-c', 'trust-manager-bundle'], { allowFail: true })).code === 0 ? true : undefined));
+await show(['get', 'configmaps', '-A', '-l', 'trust.cert-manager.io/bundle=trust-manager-bundle']);
+
+console.log(`\n${bold('Running.')} kubectl against it from another shell:\n  ${kubectlHint(cluster.kubeconfigPath, cluster.binDir)} get bundles\nCtrl-C stops everything.`);
+if (process.argv.includes('--exit')) {
+  await processes.stop();
+  process.exit(0);
+}
+for (;;) await sleep(1 << 30);
