@@ -153,6 +153,22 @@ for (const mode of ['cert-manager', 'helmCert', 'approverPolicy'] as const) {
 
     test('bad Bundles are rejected, good ones synced to the selected namespaces', () => acceptsGoodAndRejectsBad(mode.toLowerCase()));
     test('the ServiceAccount reads secrets only in the source namespaces', rbacIsLeastPrivilege);
+    if (mode === 'approverPolicy') {
+      test('cert-manager may use the CertificateRequestPolicy for the webhook certificate', async () => {
+        const policy = JSON.parse((await cluster.kubectl(['get', 'certificaterequestpolicy', 'trust-manager-policy', '-o', 'json'])).stdout) as { spec: { selector: { issuerRef: { name: string } } } };
+        assert.equal(policy.spec.selector.issuerRef.name, 'trust-manager');
+        const canUse = await cluster.kubectl(['auth', 'can-i', 'use', 'certificaterequestpolicies.policy.cert-manager.io/trust-manager-policy', '--as=system:serviceaccount:cert-manager:cert-manager'], { allowFail: true });
+        assert.equal(canUse.stdout.trim(), 'yes');
+      });
+    }
+    if (mode === 'helmCert') {
+      test('the webhook configuration carries the CA of the Helm-generated certificate', async () => {
+        const caBundle = (await cluster.kubectl(['get', 'validatingwebhookconfiguration', 'trust-manager', '-o', 'jsonpath={.webhooks[0].clientConfig.caBundle}'])).stdout;
+        const secretCA = (await cluster.kubectl(['get', 'secret', '-n', NAMESPACE, 'trust-manager-tls', '-o', 'jsonpath={.data.ca\\.crt}'])).stdout;
+        assert.ok(caBundle.length > 0);
+        assert.equal(Buffer.from(caBundle, 'base64').toString().trim(), Buffer.from(secretCA, 'base64').toString().trim());
+      });
+    }
   });
 }
 

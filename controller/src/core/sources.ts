@@ -1,0 +1,235 @@
+// Source resolution (upstream-behaviour.md 4.3): every source of a Bundle, in spec order, into one
+// certificate pool. Pure: objects come from a SourceReader the runtime implements over its caches.
+// All-or-nothing: the first problem decides the result and nothing partial is returned.
+
+import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import { goQuote } from '@trust-manager/shared/api/field-error.ts';
+import type { Bundle, LabelSelector, SourceObjectKeySelector } from '@trust-manager/shared/api/types.ts';
+import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
+import { CertPool } from '@trust-manager/shared/certs/pool.ts';
+import { packageStringID } from '@trust-manager/shared/package/package.ts';
+import type { ReconcileOptions } from './options.ts';
+
+/** Read access to source objects. Returns objects as the API server serves them (base64 in Secret data and ConfigMap binaryData). */
+export interface SourceReader {
+  getConfigMap(namespace: string, name: string): V1ConfigMap | undefined;
+  listConfigMaps(namespace: string, selector: LabelSelector): V1ConfigMap[];
+  getSecret(namespace: string, name: string): V1Secret | undefined;
+  listSecrets(namespace: string, selector: LabelSelector): V1Secret[];
+}
+
+export type SourceFailureReason = 'SourceNotFound' | 'SourceBuildError' | 'SourceNamespaceNotAllowed';
+
+export type SourcesResult =
+  | {
+      ok: true;
+      /** Sorted, deduplicated PEM without trailing newline (upstream 4.5). */
+      pem: string;
+      /** The same certificates, in the same order. */
+      certificates: Certificate[];
+      /** StringID of the default package when a source has `useDefaultCAs: true`. */
+      defaultCAVersion?: string;
+    }
+  | {
+      ok: false;
+      reason: SourceFailureReason;
+      /** The Synced condition message (and Event note). */
+      message: string;
+      /** Retry with backoff; false means "wait for a watch event". */
+      retry: boolean;
+    };
+
+/** Upstream's "not found" class: reported as SourceNotFound, not retried (a watch brings the fix). */
+class SourceNotFoundError extends Error {}
+
+/** Any other build problem: reported as SourceBuildError, retried with backoff. */
+class SourceBuildError extends Error {}
+
+const TLS_SECRET_TYPE = 'kubernetes.io/tls';
+
+export function buildBundleSources(bundle: Bundle, reader: SourceReader, options: ReconcileOptions, now: Date): SourcesResult {
+  const disallowed = findDisallowedSourceNamespace(bundle, options);
+  if (disallowed !== undefined) {
+    return { ok: false, reason: 'SourceNamespaceNotAllowed', message: disallowed, retry: false };
+  }
+
+  const pool = new CertPool({
+    filterExpired: options.filterExpiredCertificates,
+    filterNonCA: options.filterNonCACerts,
+    now,
+  });
+  let defaultCAVersion: string | undefined;
+
+  try {
+    for (const source of bundle.spec.sources) {
+      if (source.configMap !== undefined) {
+        addConfigMapSource(pool, reader, sourceNamespace(source.configMap, options), source.configMap);
+      } else if (source.secret !== undefined) {
+        addSecretSource(pool, reader, sourceNamespace(source.secret, options), source.secret);
+      } else if (source.inLine !== undefined) {
+        addPem(pool, source.inLine, 'inline source contains invalid PEM data');
+      } else if (source.useDefaultCAs === true) {
+        const pkg = options.defaultPackage;
+        if (pkg === undefined) {
+          throw new SourceNotFoundError('no default package was specified when trust-manager was started; default CAs not available');
+        }
+        addPem(pool, pkg.bundle, 'default package contains invalid PEM data');
+        defaultCAVersion = packageStringID(pkg);
+      }
+      // `useDefaultCAs: false` is accepted by the schema but is not a source.
+    }
+    if (pool.size === 0) {
+      throw new SourceNotFoundError("couldn't find any valid certificates in bundle");
+    }
+  } catch (err) {
+    if (err instanceof SourceNotFoundError) {
+      return { ok: false, reason: 'SourceNotFound', message: `Bundle source was not found: ${err.message}`, retry: false };
+    }
+    return { ok: false, reason: 'SourceBuildError', message: `Failed to build bundle sources: ${errorText(err)}`, retry: true };
+  }
+
+  return {
+    ok: true,
+    pem: pool.toPem(),
+    certificates: pool.certificates(),
+    ...(defaultCAVersion !== undefined ? { defaultCAVersion } : {}),
+  };
+}
+
+/** The namespaces a configMap/secret source may be read from: the trust namespace plus `--source-namespaces`. */
+export function allowedSourceNamespaces(options: ReconcileOptions): string[] {
+  return [...new Set([options.trustNamespace, ...options.sourceNamespaces])];
+}
+
+function sourceNamespace(ref: SourceObjectKeySelector, options: ReconcileOptions): string {
+  return ref.namespace !== undefined && ref.namespace !== '' ? ref.namespace : options.trustNamespace;
+}
+
+/** Checked before anything is read, so a disallowed namespace is never even looked at. */
+function findDisallowedSourceNamespace(bundle: Bundle, options: ReconcileOptions): string | undefined {
+  const allowed = allowedSourceNamespaces(options);
+  for (const [index, source] of bundle.spec.sources.entries()) {
+    for (const kind of ['configMap', 'secret'] as const) {
+      const ref = source[kind];
+      if (ref === undefined) continue;
+      const namespace = sourceNamespace(ref, options);
+      if (!allowed.includes(namespace)) {
+        const allowedList = allowed.map(goQuote).join(', ');
+        return (
+          `Bundle source namespace is not allowed: spec.sources[${index}].${kind}.namespace ${goQuote(namespace)} ` +
+          `is not an allowed source namespace (allowed: ${allowedList}); ` +
+          'an administrator can allow more namespaces with --source-namespaces'
+        );
+      }
+    }
+  }
+  return undefined;
+}
+
+function addConfigMapSource(pool: CertPool, reader: SourceReader, namespace: string, ref: SourceObjectKeySelector): void {
+  for (const configMap of readObjects('ConfigMap', namespace, ref, reader.getConfigMap.bind(reader), reader.listConfigMaps.bind(reader))) {
+    const where = `ConfigMap ${objectPath(configMap.metadata, namespace)}`;
+    const data = configMap.data ?? {};
+    const binaryData = configMap.binaryData ?? {};
+    if (ref.key !== undefined && ref.key !== '') {
+      // The API server forbids a key in both maps; upstream prefers data.
+      const text = Object.hasOwn(data, ref.key) ? data[ref.key] : undefined;
+      const binary = Object.hasOwn(binaryData, ref.key) ? binaryData[ref.key] : undefined;
+      if (text === undefined && binary === undefined) {
+        throw new SourceNotFoundError(`no data found in ${where} at key ${goQuote(ref.key)}`);
+      }
+      addPem(pool, text ?? decodeBase64(binary ?? ''), invalidPemPrefix(where, ref.key));
+    } else if (ref.includeAllKeys === true) {
+      for (const key of Object.keys(data).sort()) {
+        addPem(pool, data[key] ?? '', invalidPemPrefix(where, key));
+      }
+      for (const key of Object.keys(binaryData).sort()) {
+        addPem(pool, decodeBase64(binaryData[key] ?? ''), invalidPemPrefix(where, key));
+      }
+    }
+  }
+}
+
+function addSecretSource(pool: CertPool, reader: SourceReader, namespace: string, ref: SourceObjectKeySelector): void {
+  for (const secret of readObjects('Secret', namespace, ref, reader.getSecret.bind(reader), reader.listSecrets.bind(reader))) {
+    const path = objectPath(secret.metadata, namespace);
+    const where = `Secret ${path}`;
+    const data = secret.data ?? {};
+    if (ref.key !== undefined && ref.key !== '') {
+      const value = Object.hasOwn(data, ref.key) ? data[ref.key] : undefined;
+      if (value === undefined) {
+        throw new SourceNotFoundError(`no data found in ${where} at key ${goQuote(ref.key)}`);
+      }
+      addPem(pool, decodeBase64(value), invalidPemPrefix(where, ref.key));
+    } else if (ref.includeAllKeys === true) {
+      // All keys of a TLS Secret would include its private key: refuse rather than guess.
+      if (secret.type === TLS_SECRET_TYPE) {
+        throw new SourceBuildError(`includeAllKeys is not supported for TLS Secrets such as ${path}`);
+      }
+      for (const key of Object.keys(data).sort()) {
+        addPem(pool, decodeBase64(data[key] ?? ''), invalidPemPrefix(where, key));
+      }
+    }
+  }
+}
+
+/** By name: exactly one object or "not found". By selector: every match, possibly none (not an error). */
+function readObjects<T extends V1ConfigMap | V1Secret>(
+  kind: 'ConfigMap' | 'Secret',
+  namespace: string,
+  ref: SourceObjectKeySelector,
+  get: (namespace: string, name: string) => T | undefined,
+  list: (namespace: string, selector: LabelSelector) => T[],
+): T[] {
+  if (ref.name !== undefined && ref.name !== '') {
+    let object: T | undefined;
+    try {
+      object = get(namespace, ref.name);
+    } catch (err) {
+      throw new SourceBuildError(`failed to get ${kind} ${namespace}/${ref.name}: ${errorText(err)}`);
+    }
+    if (object === undefined) {
+      const resource = kind === 'ConfigMap' ? 'configmaps' : 'secrets';
+      throw new SourceNotFoundError(`failed to get ${kind} ${namespace}/${ref.name}: ${resource} ${goQuote(ref.name)} not found`);
+    }
+    return [object];
+  }
+  // A nil selector selects nothing (metav1.LabelSelectorAsSelector); the schema makes it unreachable.
+  if (ref.selector === undefined) return [];
+  let objects: T[];
+  try {
+    objects = list(namespace, ref.selector);
+  } catch (err) {
+    throw new SourceBuildError(`failed to get ${kind}List: ${errorText(err)}`);
+  }
+  // Stable order, so that the same inputs always report the same first error.
+  return [...objects].sort((a, b) => compareNames(a.metadata?.name ?? '', b.metadata?.name ?? ''));
+}
+
+function addPem(pool: CertPool, data: string | Uint8Array, errorPrefix: string): void {
+  try {
+    pool.addPem(data);
+  } catch (err) {
+    throw new SourceBuildError(`${errorPrefix}: ${errorText(err)}`);
+  }
+}
+
+function invalidPemPrefix(where: string, key: string): string {
+  return `invalid PEM data in ${where} at key ${goQuote(key)}`;
+}
+
+function objectPath(metadata: { name?: string; namespace?: string } | undefined, fallbackNamespace: string): string {
+  return `${metadata?.namespace ?? fallbackNamespace}/${metadata?.name ?? ''}`;
+}
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function decodeBase64(value: string): Buffer {
+  return Buffer.from(value, 'base64');
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

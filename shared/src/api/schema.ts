@@ -1,0 +1,326 @@
+// THE schema of the v1alpha1 Bundle (upstream-behaviour.md section 1 plus our extensions). It is the
+// CRD's openAPIV3Schema (crd.ts, generated into the chart) and what the webhook compiles with ajv, so
+// the two can never disagree. Keep it a structural schema: no additionalProperties:false, no oneOf at
+// the type level; cross-field rules are CEL (x-kubernetes-validations) and webhook rules.
+
+import { DNS1123_LABEL_MAX_LENGTH, DNS1123_LABEL_PATTERN } from '../selectors/label-validation.ts';
+import { DEFAULT_JKS_PASSWORD, DEFAULT_PKCS12_PASSWORD } from './constants.ts';
+
+export interface CelRule {
+  rule: string;
+  message: string;
+}
+
+/** The subset of OpenAPI v3 / Kubernetes structural schema this CRD uses. */
+export interface StructuralSchema {
+  type?: 'object' | 'array' | 'string' | 'integer' | 'boolean';
+  description?: string;
+  format?: string;
+  properties?: Record<string, StructuralSchema>;
+  additionalProperties?: StructuralSchema;
+  required?: string[];
+  items?: StructuralSchema;
+  enum?: string[];
+  default?: unknown;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minItems?: number;
+  maxItems?: number;
+  minProperties?: number;
+  minimum?: number;
+  'x-kubernetes-validations'?: CelRule[];
+  'x-kubernetes-list-type'?: 'atomic' | 'map' | 'set';
+  'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-map-type'?: 'atomic' | 'granular';
+}
+
+/** Upstream bounds (types_bundle.go kubebuilder markers). */
+export const MAX_SOURCES = 100;
+export const MAX_INLINE_LENGTH = 1024 * 1024;
+export const MAX_NAME_LENGTH = 253;
+export const MAX_PASSWORD_LENGTH = 128;
+export const MAX_CONDITIONS = 10;
+/** Our `namespace` extension: a namespace name is a DNS-1123 label. */
+export const MAX_NAMESPACE_LENGTH = DNS1123_LABEL_MAX_LENGTH;
+export const NAMESPACE_PATTERN = DNS1123_LABEL_PATTERN;
+
+export const PKCS12_PROFILES = ['LegacyRC2', 'LegacyDES', 'Modern2023'] as const;
+
+/** controller-gen's ExactlyOneOf / AtLeastOneOf markers, with their messages. */
+function exactlyOneOf(fields: readonly string[]): CelRule {
+  return {
+    rule: `[${fields.map((field) => `has(self.${field})`).join(',')}].filter(x,x).size() == 1`,
+    message: `exactly one of the fields in [${fields.join(' ')}] must be set`,
+  };
+}
+
+function atLeastOneOf(fields: readonly string[]): CelRule {
+  return {
+    rule: `[${fields.map((field) => `has(self.${field})`).join(',')}].filter(x,x).size() >= 1`,
+    message: `at least one of the fields in [${fields.join(' ')}] must be set`,
+  };
+}
+
+export const SOURCE_TYPE_FIELDS = ['configMap', 'secret', 'inLine', 'useDefaultCAs'] as const;
+export const SOURCE_OBJECT_REFERENCE_FIELDS = ['name', 'selector'] as const;
+export const TARGET_KIND_FIELDS = ['configMap', 'secret'] as const;
+export const ADDITIONAL_FORMAT_FIELDS = ['jks', 'pkcs12'] as const;
+
+function boundedString(description: string, maxLength: number, minLength = 1): StructuralSchema {
+  return { type: 'string', description, ...(minLength > 0 ? { minLength } : {}), maxLength };
+}
+
+function stringMap(description: string): StructuralSchema {
+  return { type: 'object', description, additionalProperties: { type: 'string' }, minProperties: 1 };
+}
+
+function labelSelector(description: string): StructuralSchema {
+  return {
+    type: 'object',
+    description,
+    properties: {
+      matchExpressions: {
+        type: 'array',
+        description: 'matchExpressions is a list of label selector requirements. The requirements are ANDed.',
+        items: {
+          type: 'object',
+          description: 'A label selector requirement: a key, an operator and (for In and NotIn) values.',
+          properties: {
+            key: { type: 'string', description: 'key is the label key that the selector applies to.' },
+            operator: {
+              type: 'string',
+              description: "operator represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists and DoesNotExist.",
+            },
+            values: {
+              type: 'array',
+              description: 'values is an array of string values. Non-empty for In and NotIn, empty for Exists and DoesNotExist.',
+              items: { type: 'string' },
+              'x-kubernetes-list-type': 'atomic',
+            },
+          },
+          required: ['key', 'operator'],
+        },
+        'x-kubernetes-list-type': 'atomic',
+      },
+      matchLabels: {
+        type: 'object',
+        description: 'matchLabels is a map of {key,value} pairs; each is equivalent to an In requirement with a single value. The requirements are ANDed.',
+        additionalProperties: { type: 'string' },
+      },
+    },
+    'x-kubernetes-map-type': 'atomic',
+  };
+}
+
+function sourceObjectKeySelector(kind: 'ConfigMap' | 'Secret'): StructuralSchema {
+  const plural = kind === 'ConfigMap' ? 'ConfigMaps' : 'Secrets';
+  return {
+    type: 'object',
+    description: `${kind} is a reference (by name) or a label selector for ${plural} in the trust namespace (or an allowed source namespace) from which to read certificates.`,
+    properties: {
+      name: boundedString(`Name is the name of the source ${kind}. Exactly one of name or selector must be set.`, MAX_NAME_LENGTH),
+      selector: labelSelector(
+        `Selector is the label selector used to find ${plural} to read. An empty selector selects every ${kind} in the namespace. Exactly one of name or selector must be set.`,
+      ),
+      key: boundedString(`Key is the data key of the ${kind} to read. Exactly one of key or includeAllKeys must be set.`, MAX_NAME_LENGTH),
+      includeAllKeys: {
+        type: 'boolean',
+        description: `IncludeAllKeys reads every data key of the selected ${plural}. Exactly one of key or includeAllKeys must be set.`,
+      },
+      namespace: {
+        type: 'string',
+        description:
+          'Namespace to read the source from. Defaults to the trust namespace; any other namespace must be allowed by the operator (--source-namespaces).',
+        maxLength: MAX_NAMESPACE_LENGTH,
+        pattern: NAMESPACE_PATTERN,
+      },
+    },
+    'x-kubernetes-map-type': 'atomic',
+    'x-kubernetes-validations': [exactlyOneOf(SOURCE_OBJECT_REFERENCE_FIELDS)],
+  };
+}
+
+function targetTemplate(kind: 'ConfigMap' | 'Secret', extra: string): StructuralSchema {
+  return {
+    type: 'object',
+    description: `${kind} is the target ${kind} written, named after the Bundle, in every selected namespace.${extra}`,
+    properties: {
+      key: boundedString(`Key is the data key of the target ${kind} that receives the PEM bundle.`, MAX_NAME_LENGTH),
+      metadata: {
+        type: 'object',
+        description: `Metadata is copied onto every target ${kind}.`,
+        properties: {
+          annotations: stringMap('Annotations added to the target.'),
+          labels: stringMap('Labels added to the target.'),
+        },
+        minProperties: 1,
+      },
+    },
+    required: ['key'],
+  };
+}
+
+const conditionSchema: StructuralSchema = {
+  type: 'object',
+  description: 'Condition contains details for one aspect of the current state of this Bundle.',
+  properties: {
+    lastTransitionTime: {
+      type: 'string',
+      format: 'date-time',
+      description: 'lastTransitionTime is the last time the condition transitioned from one status to another.',
+    },
+    message: { type: 'string', maxLength: 32768, description: 'message is a human readable message indicating details about the transition.' },
+    observedGeneration: {
+      type: 'integer',
+      format: 'int64',
+      minimum: 0,
+      description: 'observedGeneration is the .metadata.generation that the condition was set based upon.',
+    },
+    reason: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 1024,
+      pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+      description: "reason contains a programmatic identifier indicating the reason for the condition's last transition.",
+    },
+    status: { type: 'string', enum: ['True', 'False', 'Unknown'], description: 'status of the condition, one of True, False, Unknown.' },
+    type: {
+      type: 'string',
+      maxLength: 316,
+      pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+      description: 'type of condition in CamelCase or in foo.example.com/CamelCase.',
+    },
+  },
+  required: ['lastTransitionTime', 'message', 'reason', 'status', 'type'],
+};
+
+export const bundleSpecSchema: StructuralSchema = {
+  type: 'object',
+  description: 'Desired state of the Bundle resource.',
+  properties: {
+    sources: {
+      type: 'array',
+      description: 'Sources is a set of references to data whose data will sync to the target.',
+      items: {
+        type: 'object',
+        description: 'BundleSource is one source of certificates; exactly one of its fields must be set.',
+        properties: {
+          configMap: sourceObjectKeySelector('ConfigMap'),
+          secret: sourceObjectKeySelector('Secret'),
+          inLine: boundedString('InLine is a PEM string of certificates appended as a source.', MAX_INLINE_LENGTH),
+          useDefaultCAs: {
+            type: 'boolean',
+            description:
+              'UseDefaultCAs, when true, requests the default CA package loaded at startup (--default-package-location). Its version is reported in status.defaultCAVersion.',
+          },
+        },
+        'x-kubernetes-validations': [exactlyOneOf(SOURCE_TYPE_FIELDS)],
+      },
+      minItems: 1,
+      maxItems: MAX_SOURCES,
+      'x-kubernetes-list-type': 'atomic',
+    },
+    target: {
+      type: 'object',
+      description: 'Target is the target location in all namespaces to sync source data to.',
+      properties: {
+        additionalFormats: {
+          type: 'object',
+          description: 'AdditionalFormats specifies any additional formats to write to the target.',
+          properties: {
+            jks: {
+              type: 'object',
+              description: 'JKS requests a JKS-formatted binary trust bundle to be written to the target. Deprecated: prefer PKCS#12.',
+              properties: {
+                key: boundedString('Key is the data key the JKS trust store is written to.', MAX_NAME_LENGTH),
+                password: {
+                  ...boundedString('Password for the JKS trust store.', MAX_PASSWORD_LENGTH),
+                  default: DEFAULT_JKS_PASSWORD,
+                },
+              },
+              required: ['key'],
+              minProperties: 1,
+              'x-kubernetes-map-type': 'atomic',
+            },
+            pkcs12: {
+              type: 'object',
+              description: 'PKCS12 requests a PKCS#12-formatted binary trust bundle to be written to the target.',
+              properties: {
+                key: boundedString('Key is the data key the PKCS#12 trust store is written to.', MAX_NAME_LENGTH),
+                password: {
+                  ...boundedString('Password for the PKCS#12 trust store; empty means a password-less store.', MAX_PASSWORD_LENGTH, 0),
+                  default: DEFAULT_PKCS12_PASSWORD,
+                },
+                profile: {
+                  type: 'string',
+                  description: 'Profile is the PKCS#12 encryption profile; empty means LegacyRC2. Ignored for password-less stores.',
+                  enum: [...PKCS12_PROFILES],
+                },
+              },
+              required: ['key'],
+              minProperties: 1,
+              'x-kubernetes-map-type': 'atomic',
+            },
+          },
+          'x-kubernetes-validations': [atLeastOneOf(ADDITIONAL_FORMAT_FIELDS)],
+        },
+        configMap: targetTemplate('ConfigMap', ''),
+        secret: targetTemplate('Secret', ' Secret targets only work when enabled at startup (--secret-targets-enabled).'),
+        namespaceSelector: labelSelector('NamespaceSelector selects the namespaces the targets are written to. Absent or empty selects all namespaces.'),
+      },
+      'x-kubernetes-validations': [atLeastOneOf(TARGET_KIND_FIELDS)],
+    },
+  },
+  required: ['sources'],
+};
+
+export const bundleStatusSchema: StructuralSchema = {
+  type: 'object',
+  description: 'Status of the Bundle. This is set and managed automatically.',
+  properties: {
+    conditions: {
+      type: 'array',
+      description: 'List of status conditions to indicate the status of the Bundle. Known condition types are `Synced`.',
+      items: conditionSchema,
+      maxItems: MAX_CONDITIONS,
+      'x-kubernetes-list-map-keys': ['type'],
+      'x-kubernetes-list-type': 'map',
+    },
+    defaultCAVersion: boundedString(
+      'DefaultCAPackageVersion, if set, is the version of the default CA package used because a source sets useDefaultCAs: true.',
+      MAX_NAME_LENGTH,
+    ),
+    certificateCount: {
+      type: 'integer',
+      format: 'int32',
+      minimum: 0,
+      description: 'CertificateCount is the number of certificates in the last successfully synced bundle.',
+    },
+    earliestExpiry: {
+      type: 'string',
+      format: 'date-time',
+      description: 'EarliestExpiry is the earliest notAfter among the certificates of the last successfully synced bundle.',
+    },
+  },
+  minProperties: 1,
+};
+
+export const bundleSchema: StructuralSchema = {
+  type: 'object',
+  description: 'A Bundle distributes a set of trusted CA certificates to ConfigMaps and Secrets in selected namespaces.',
+  properties: {
+    apiVersion: {
+      type: 'string',
+      description: 'APIVersion defines the versioned schema of this representation of an object.',
+    },
+    kind: {
+      type: 'string',
+      description: 'Kind is a string value representing the REST resource this object represents.',
+    },
+    metadata: { type: 'object' },
+    spec: bundleSpecSchema,
+    status: bundleStatusSchema,
+  },
+  required: ['spec'],
+};

@@ -1,0 +1,196 @@
+// Admission throughput and latency of the real webhook process over HTTPS on loopback.
+//   taskset -c 1 node test/bench/webhook.bench.ts [--duration 10] [--connections 8]
+// The webhook runs as its own process pinned to core 0 (`taskset -c 0 node webhook/src/main.ts`),
+// autocannon drives it from this process. Cases: a small Bundle, and one whose inLine holds 200
+// distinct CA certificates (every one parsed on every admission).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { get } from 'node:http';
+import { request } from 'node:https';
+import { createRequire } from 'node:module';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { WEBHOOK_PATH } from '@trust-manager/shared/api/constants.ts';
+import { clearCertificateCache } from '@trust-manager/shared/certs/certificate.ts';
+import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
+import { makeServingCertificate, writeServingCertificate } from '@trust-manager/webhook/testing/serving-cert.ts';
+import { validateBundle } from '@trust-manager/webhook/validate.ts';
+
+/** The part of autocannon's API used here (the package ships no type declarations). */
+interface AutocannonOptions {
+  url: string;
+  method: 'POST';
+  headers: Record<string, string>;
+  body: string;
+  connections: number;
+  duration: number;
+}
+interface AutocannonResult {
+  requests: { total: number; average: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  non2xx: number;
+  timeouts: number;
+}
+const autocannon = createRequire(import.meta.url)('autocannon') as (options: AutocannonOptions) => Promise<AutocannonResult>;
+
+const { values } = parseArgs({
+  options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '8' } },
+});
+const duration = Number(values.duration);
+const connections = Number(values.connections);
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+function review(spec: unknown): string {
+  return JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: '6f1c5c1e-bench-4000-8000-000000000000',
+      kind: { group: 'trust.cert-manager.io', version: 'v1alpha1', kind: 'Bundle' },
+      resource: { group: 'trust.cert-manager.io', version: 'v1alpha1', resource: 'bundles' },
+      requestKind: { group: 'trust.cert-manager.io', version: 'v1alpha1', kind: 'Bundle' },
+      name: 'bench',
+      operation: 'CREATE',
+      userInfo: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
+      object: { apiVersion: 'trust.cert-manager.io/v1alpha1', kind: 'Bundle', metadata: { name: 'bench' }, spec },
+      oldObject: null,
+      dryRun: false,
+    },
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitReady(port: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      get({ host: '127.0.0.1', port, path: '/readyz' }, (response) => {
+        response.resume();
+        resolve(response.statusCode === 200);
+      }).on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error('webhook did not become ready');
+}
+
+/** One request to check the answer is what we think we measure. */
+function admitOnce(port: number, body: string): Promise<{ allowed: boolean; warnings: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: WEBHOOK_PATH, method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => {
+        const parsed = JSON.parse(text) as { response: { allowed: boolean; warnings?: string[] } };
+        resolve({ allowed: parsed.response.allowed, warnings: parsed.response.warnings?.length ?? 0 });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+interface Row {
+  name: string;
+  bodyBytes: number;
+  requests: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function measure(name: string, port: number, body: string): Promise<Row> {
+  const check = await admitOnce(port, body);
+  if (!check.allowed) throw new Error(`${name}: the bench Bundle is denied`);
+  // Warm-up (JIT, TLS sessions), then the measured run.
+  await autocannon({ url: `https://127.0.0.1:${port}${WEBHOOK_PATH}`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: 2 });
+  const result = await autocannon({
+    url: `https://127.0.0.1:${port}${WEBHOOK_PATH}`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections,
+    duration,
+  });
+  return {
+    name,
+    bodyBytes: Buffer.byteLength(body),
+    requests: result.requests.total,
+    perSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx + result.timeouts,
+  };
+}
+
+/**
+ * The HTTP runs repeat one body, so after the first request every certificate is a parse-cache hit.
+ * This measures the other extreme in-process: every admission parses all 200 certificates anew.
+ */
+function coldValidation(body: string, runs: number): { median: number; p99: number } {
+  const object = (JSON.parse(body) as { request: { object: unknown } }).request.object;
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    clearCertificateCache();
+    const started = performance.now();
+    if (validateBundle(object, { trustNamespace: 'cert-manager', sourceNamespaces: [] }).errors.length > 0) throw new Error('denied');
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? Number.NaN;
+  return { median: at(0.5), p99: at(0.99) };
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'webhook-bench-'));
+let webhook: ChildProcess | undefined;
+try {
+  await writeServingCertificate(dir, await makeServingCertificate('webhook-bench'));
+  const [webhookPort, probePort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const args = [
+    join(repoRoot, 'webhook/src/main.ts'),
+    '--webhook-host=127.0.0.1',
+    `--webhook-port=${webhookPort}`,
+    `--webhook-certificate-dir=${dir}`,
+    `--readiness-probe-port=${probePort}`,
+    `--metrics-port=${metricsPort}`,
+    '--log-format=json',
+    '--trust-namespace=cert-manager',
+  ];
+  // Logs stay on (one line per admission, as in production) and go to /dev/null.
+  webhook = spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitReady(probePort);
+
+  const root = await makeCA({ cn: 'bench-root', extraName: 'O=cert-manager' });
+  const small = review({ sources: [{ inLine: root.pem }, { configMap: { name: 'extra-cas', key: 'ca.crt' } }], target: { configMap: { key: 'ca.crt' }, namespaceSelector: { matchLabels: { 'trust-injection': 'enabled' } } } });
+  const cas = await Promise.all(Array.from({ length: 200 }, (_, i) => makeCA({ cn: `bench-ca-${i}`, extraName: 'O=bench' })));
+  const large = review({ sources: [{ inLine: cas.map((ca) => ca.pem).join('') }], target: { configMap: { key: 'ca.crt' } } });
+
+  const rows = [await measure('small Bundle (1 inLine CA + 1 ConfigMap source)', webhookPort, small), await measure('200-certificate inLine', webhookPort, large)];
+  console.log(`\nnode test/bench/webhook.bench.ts --duration ${duration} --connections ${connections}  (webhook: taskset -c 0; Node ${process.version})\n`);
+  console.log('| case | body bytes | admissions/s | p50 ms | p99 ms | requests | errors |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const row of rows) {
+    console.log(`| ${row.name} | ${row.bodyBytes} | ${Math.round(row.perSecond)} | ${row.p50} | ${row.p99} | ${row.requests} | ${row.errors} |`);
+  }
+  const cold = coldValidation(large, 200);
+  console.log(`\n200-certificate validateBundle in this process, parse cache cleared before each of 200 runs: median ${cold.median.toFixed(2)} ms, p99 ${cold.p99.toFixed(2)} ms`);
+} finally {
+  webhook?.kill('SIGTERM');
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,74 @@
+// Admission-time checks of an `inLine` source (DESIGN "Beyond upstream"): what the controller would
+// fail on later (non-certificate blocks, PEM headers, undecodable DER) becomes a denial now, and
+// trust-store mistakes become warnings. Texts name blocks and subjects, never certificate bytes.
+
+import { parseCertificate, type Certificate } from '@trust-manager/shared/certs/certificate.ts';
+import { decodePemBlocks } from '@trust-manager/shared/certs/pem.ts';
+
+export interface InLinePemCheck {
+  /** Reasons to deny, e.g. a private key. */
+  problems: string[];
+  /** Reasons to warn, e.g. an expired certificate. */
+  warnings: string[];
+}
+
+/** kube-apiserver truncates long warning lists; a few precise lines beat a wall of text. */
+export const MAX_MESSAGES_PER_SOURCE = 10;
+
+export function checkInLinePem(text: string, now: Date): InLinePemCheck {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  let certificates = 0;
+  decodePemBlocks(text).forEach((block, index) => {
+    const where = `block ${index + 1}`;
+    if (block.type !== 'CERTIFICATE') {
+      const privateKey = block.type.includes('PRIVATE KEY') ? '; a private key must never be put in a Bundle' : '';
+      problems.push(`invalid PEM block in bundle: only CERTIFICATE blocks are permitted but found '${block.type}' (${where}${privateKey})`);
+      return;
+    }
+    if (Object.keys(block.headers).length > 0) {
+      problems.push(`invalid PEM block in bundle; blocks are not permitted to have PEM headers (${where})`);
+      return;
+    }
+    let certificate: Certificate;
+    try {
+      certificate = parseCertificate(block.bytes);
+    } catch (error) {
+      problems.push(`invalid PEM block in bundle; invalid PEM certificate: ${error instanceof Error ? error.message : String(error)} (${where})`);
+      return;
+    }
+    certificates++;
+    warnings.push(...certificateWarnings(certificate, now));
+  });
+  if (certificates === 0 && problems.length === 0) {
+    // The controller would fail with "couldn't find any valid certificates in bundle"; say it now.
+    problems.push('no PEM-encoded certificate found; an inLine source must contain at least one -----BEGIN CERTIFICATE----- block');
+  }
+  return { problems: capped(problems, 'problems'), warnings: capped(warnings, 'certificate warnings') };
+}
+
+function certificateWarnings(certificate: Certificate, now: Date): string[] {
+  const subject = JSON.stringify(certificate.subject);
+  const warnings: string[] = [];
+  if (now > certificate.notAfter) warnings.push(`certificate ${subject} expired at ${rfc3339(certificate.notAfter)}`);
+  if (now < certificate.notBefore) warnings.push(`certificate ${subject} is not valid before ${rfc3339(certificate.notBefore)}`);
+  if (!certificate.isCA) {
+    warnings.push(`certificate ${subject} is not a CA certificate (basicConstraints CA is not true); it cannot anchor a chain`);
+  } else if (!certificate.selfIssued) {
+    warnings.push(
+      `certificate ${subject} is an intermediate CA issued by ${JSON.stringify(certificate.issuer)}, not a self-signed root; trust the root instead`,
+    );
+  }
+  return warnings;
+}
+
+function capped(messages: string[], what: string): string[] {
+  if (messages.length <= MAX_MESSAGES_PER_SOURCE) return messages;
+  const shown = messages.slice(0, MAX_MESSAGES_PER_SOURCE - 1);
+  shown.push(`and ${messages.length - shown.length} more ${what}`);
+  return shown;
+}
+
+function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { makeServingCertificate, writeServingCertificate } from './testing/serving-cert.ts';
+
+const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test('main: text logs, ready on the probe port, exits 0 on SIGTERM', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'webhook-main-'));
+  await writeServingCertificate(dir, await makeServingCertificate('webhook-main'));
+  const [port, probePort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const child = spawn(process.execPath, [
+    main,
+    '--webhook-host=127.0.0.1',
+    `--webhook-port=${port}`,
+    `--webhook-certificate-dir=${dir}`,
+    `--readiness-probe-port=${probePort}`,
+    `--metrics-port=${metricsPort}`,
+    '--log-format=text',
+  ]);
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    let ready = false;
+    for (let i = 0; i < 200 && !ready; i++) {
+      ready = await fetch(`http://127.0.0.1:${probePort}/readyz`).then((response) => response.ok, () => false);
+      if (!ready) await sleep(50);
+    }
+    assert.ok(ready, output);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, output);
+    assert.match(output, /serving certificate loaded/);
+    assert.match(output, /shutting down/);
+    assert.doesNotMatch(output, /^\{/m, 'text format, not JSON');
+  } finally {
+    child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,42 @@
+// Entry point of the webhook process: flags -> logger -> startWebhook -> wait for SIGTERM/SIGINT.
+
+import { createLogger } from '@trust-manager/shared/kube/logging.ts';
+
+import { parseWebhookFlags } from './flags.ts';
+import { startWebhook } from './server.ts';
+
+const parsed = parseWebhookFlags(process.argv.slice(2));
+if (parsed.kind === 'help') {
+  process.stdout.write(parsed.text);
+  process.exit(0);
+}
+if (parsed.kind === 'error') {
+  process.stderr.write(`error: ${parsed.message}\n`);
+  process.exit(1);
+}
+
+const { config } = parsed;
+const logger = createLogger({ format: config.logFormat, verbosity: config.logLevel, base: { component: 'webhook' } });
+
+try {
+  const webhook = await startWebhook(config, logger);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    webhook.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+} catch (error) {
+  logger.error({ err: error }, 'webhook failed to start');
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
