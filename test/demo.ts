@@ -1,13 +1,13 @@
 // The demo's steps (run by scripts/demo.sh inside the local control plane): helm install, the
 // stand-in cert-manager, controller and webhook started from the rendered Deployments, the quick-start
 // Bundles, a rejected Bundle, the resulting targets, and a helm upgrade of the package image.
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { useCluster, eventually, kubectlHint } from './cluster/harness.ts';
 import { installCertManagerCRDs, issueCertificatesAndInjectCA } from './e2e/support/cert-manager.ts';
-import { CHART_DIR, startReleaseProcesses } from './e2e/support/trust-manager.ts';
+import { CHART_DIR, PACKAGE_FILE, startReleaseProcesses, writePackage } from './e2e/support/trust-manager.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
 
 const NAMESPACE = 'cert-manager';
@@ -32,14 +32,12 @@ await issueCertificatesAndInjectCA(cluster, NAMESPACE);
 console.log('Certificate trust-manager issued into Secret trust-manager-tls; CA injected into the ValidatingWebhookConfiguration');
 
 step('the default CA package (what the package image\'s init container copies to /packages)');
-const packagesDir = join(mkdtempSync(join(tmpdir(), 'tm-demo-')), 'packages');
-mkdirSync(packagesDir);
 const debian = readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8');
-writeFileSync(join(packagesDir, 'cert-manager-package-debian.json'), JSON.stringify({ name: 'cert-manager-debian-local', version: '1.0', bundle: debian }));
-console.log(`${join(packagesDir, 'cert-manager-package-debian.json')}: ${debian.match(/BEGIN CERTIFICATE/g)?.length ?? 0} certificates from this machine's ca-certificates`);
+const packagesDir = writePackage(join(mkdtempSync(join(tmpdir(), 'tm-demo-')), 'packages'), { name: 'cert-manager-debian-local', version: '1.0', bundle: debian });
+console.log(`${join(packagesDir, PACKAGE_FILE)}: ${debian.match(/BEGIN CERTIFICATE/g)?.length ?? 0} certificates from this machine's ca-certificates`);
 
 step('controller and webhook, started with the arguments of the rendered Deployments, as the chart\'s ServiceAccount');
-const processes = await startReleaseProcesses(cluster, { release: 'trust-manager', namespace: NAMESPACE, packagesDir });
+let processes = await startReleaseProcesses(cluster, { release: 'trust-manager', namespace: NAMESPACE, packagesDir });
 console.log(`controller log: ${processes.controller.logPath}\nwebhook log:    ${processes.webhook.logPath}`);
 
 step('the quick-start: a private CA in the trust namespace and a Bundle of the default CAs plus that CA');
@@ -77,6 +75,18 @@ step('a new labelled namespace gets its target');
 await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-c', labels: { 'trust-bundle': 'enabled' } } });
 await eventually('team-c target', async () => ((await cluster.kubectl(['get', 'configmap', '-n', 'team-c', 'trust-manager-bundle'], { allowFail: true })).code === 0 ? true : undefined));
 await show(['get', 'configmaps', '-A', '-l', 'trust.cert-manager.io/bundle=trust-manager-bundle']);
+
+step('helm upgrade --reuse-values --set defaultPackageImage.tag=1.1: a new CA package (one certificate fewer)');
+console.log((await cluster.helm(['upgrade', '-n', NAMESPACE, 'trust-manager', CHART_DIR, '--reuse-values', '--set', 'defaultPackageImage.tag=1.1'])).stdout.split('\n').slice(0, 6).join('\n'));
+await processes.stop();
+writePackage(packagesDir, { name: 'cert-manager-debian-local', version: '1.1', bundle: debian.split(/(?=-----BEGIN CERTIFICATE-----)/).slice(1).join('') });
+console.log('the controller pod rolls (its init container image changed) and starts with the new package');
+processes = await startReleaseProcesses(cluster, { release: 'trust-manager', namespace: NAMESPACE, packagesDir });
+await eventually('the new defaultCAVersion', async () => {
+  const r = await cluster.kubectl(['get', 'bundle', 'trust-manager-bundle', '-o', 'jsonpath={.status.defaultCAVersion}']);
+  return r.stdout.includes('-1.1-') ? true : undefined;
+});
+await show(['get', 'bundle', 'trust-manager-bundle', '-o', 'jsonpath={.status.defaultCAVersion} {.status.certificateCount}{"\\n"}']);
 
 console.log(`\n${bold('Running.')} kubectl against it from another shell:\n  ${kubectlHint(cluster.kubeconfigPath, cluster.binDir)} get bundles\nCtrl-C stops everything.`);
 if (process.argv.includes('--exit')) {

@@ -5,13 +5,13 @@
 // arguments of the rendered Deployments, as the chart's ServiceAccount, so the chart's RBAC is tested.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type V1Deployment } from '@kubernetes/client-node';
 import { useCluster, eventually, type TestCluster } from '../cluster/harness.ts';
 import { installCertManagerCRDs, issueCertificatesAndInjectCA } from './support/cert-manager.ts';
-import { CHART_DIR, releaseManifests, findObject, startReleaseProcesses, serviceAccountKubeconfig, type RunningProcesses } from './support/trust-manager.ts';
+import { CHART_DIR, PACKAGE_FILE, releaseManifests, findObject, startReleaseProcesses, serviceAccountKubeconfig, writePackage, type RunningProcesses } from './support/trust-manager.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
 import { packageStringID, type DefaultPackage } from '@trust-manager/shared/package/package.ts';
 import { GROUP, VERSION, PLURAL, CRD_NAME } from '@trust-manager/shared/api/constants.ts';
@@ -31,13 +31,6 @@ before(async () => {
   await cluster.kubectl(['annotate', '--overwrite', 'crd', CRD_NAME, `meta.helm.sh/release-name=${RELEASE}`, `meta.helm.sh/release-namespace=${NAMESPACE}`]);
   await cluster.kubectl(['label', '--overwrite', 'crd', CRD_NAME, 'app.kubernetes.io/managed-by=Helm']);
 });
-
-/** Stands in for the package image's init container: the package JSON the controller reads from /packages. */
-function writePackage(dir: string, pkg: DefaultPackage): string {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'cert-manager-package-debian.json'), JSON.stringify(pkg));
-  return dir;
-}
 
 async function kubectlApply(manifest: object, opts: { allowFail?: boolean; kubeconfig?: string } = {}) {
   const args = ['apply', '-f', '-', ...(opts.kubeconfig ? ['--kubeconfig', opts.kubeconfig] : [])];
@@ -217,6 +210,6 @@ describe('helm upgrade of defaultPackageImage.tag', () => {
     const untouched = await configMapData(target, 'without-defaults');
     assert.equal(untouched?.resourceVersion, before.without.resourceVersion);
     assert.equal((await readBundle('without-defaults')).status?.defaultCAVersion, undefined);
-    assert.ok(readFileSync(join(installed!.packagesDir, 'cert-manager-package-debian.json'), 'utf8').includes('20250419.2'));
+    assert.ok(readFileSync(join(installed!.packagesDir, PACKAGE_FILE), 'utf8').includes('20250419.2'));
   });
 });

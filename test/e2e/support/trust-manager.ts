@@ -126,6 +126,16 @@ export async function secretVolume(cluster: TestCluster, namespace: string, name
   return dir;
 }
 
+/** The package JSON file the controller reads at --default-package-location (the package image's init container copies it). */
+export const PACKAGE_FILE = 'cert-manager-package-debian.json';
+
+/** Stands in for the package image's init container: writes the package into the local /packages directory. */
+export function writePackage(dir: string, pkg: { name: string; version: string; bundle: string }): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, PACKAGE_FILE), JSON.stringify(pkg));
+  return dir;
+}
+
 export interface RunningProcesses {
   controller: ManagedProcess;
   webhook: ManagedProcess;
