@@ -15,7 +15,8 @@ export interface ControlPlaneOptions {
   binDir: string;
   /** Directory for PKI, kubeconfig and logs; a fresh temporary directory by default. */
   workDir?: string;
-  /** Address the API server advertises; inside the private network namespace, the non-loopback address on lo. */
+  /** Address the API server advertises; inside the private network namespace, the non-loopback address
+   *  on lo (default: $TM_LOCAL_ADDRESS; there is no default route to pick one from). */
   advertiseAddress?: string;
   /** Fixed ports instead of free ones (tests of the failure handling use this). */
   etcdPort?: number;
@@ -105,7 +106,7 @@ export class ControlPlane {
   private async startAll(): Promise<void> {
     const pki = join(this.workDir, 'pki');
     mkdirSync(pki, { recursive: true });
-    const advertise = this.options.advertiseAddress;
+    const advertise = this.options.advertiseAddress ?? (process.env.TM_LOCAL_ADDRESS || undefined);
     const ca = await createCA('trust-manager-test-ca');
     const serving = await issueCertificate(ca, {
       commonName: 'kube-apiserver',
