@@ -5,9 +5,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { useCluster, eventually, kubectlHint } from './cluster/harness.ts';
+import { useCluster, eventually, kubectlHint, runCommand } from './cluster/harness.ts';
 import { installCertManagerCRDs, issueCertificatesAndInjectCA } from './e2e/support/cert-manager.ts';
-import { CHART_DIR, PACKAGE_FILE, startReleaseProcesses, writePackage } from './e2e/support/trust-manager.ts';
+import { CHART_DIR, PACKAGE_FILE, REPO_ROOT, startReleaseProcesses, writePackage } from './e2e/support/trust-manager.ts';
+import type { DefaultPackage } from '@trust-manager/shared/package/package.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
 
 const NAMESPACE = 'cert-manager';
@@ -31,13 +32,15 @@ console.log(installed.stdout.trimEnd());
 await issueCertificatesAndInjectCA(cluster, NAMESPACE);
 console.log('Certificate trust-manager issued into Secret trust-manager-tls; CA injected into the ValidatingWebhookConfiguration');
 
-step('the default CA package (what the package image\'s init container copies to /packages)');
-const debian = readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8');
-const packagesDir = writePackage(join(mkdtempSync(join(tmpdir(), 'tm-demo-')), 'packages'), { name: 'cert-manager-debian-local', version: '1.0', bundle: debian });
-console.log(`${join(packagesDir, PACKAGE_FILE)}: ${debian.match(/BEGIN CERTIFICATE/g)?.length ?? 0} certificates from this machine's ca-certificates`);
+step('the default CA package, made as the package image build makes it (images/package/make-package.ts)');
+const packageImageDir = mkdtempSync(join(tmpdir(), 'tm-demo-package-image-'));
+const made = await runCommand(process.execPath, [join(REPO_ROOT, 'images/package/make-package.ts'), '--out', join(packageImageDir, PACKAGE_FILE)]);
+console.log(made.stdout.trim() || made.stderr.trim());
+const madePackage = JSON.parse(readFileSync(join(packageImageDir, PACKAGE_FILE), 'utf8')) as DefaultPackage;
+console.log(`${madePackage.name} ${madePackage.version}: ${madePackage.bundle.match(/BEGIN CERTIFICATE/g)?.length ?? 0} certificates from this machine's ca-certificates`);
 
 step('controller and webhook, started with the arguments of the rendered Deployments, as the chart\'s ServiceAccount');
-let processes = await startReleaseProcesses(cluster, { release: 'trust-manager', namespace: NAMESPACE, packagesDir });
+let processes = await startReleaseProcesses(cluster, { release: 'trust-manager', namespace: NAMESPACE, packageImageDir });
 console.log(`controller log: ${processes.controller.logPath}\nwebhook log:    ${processes.webhook.logPath}`);
 
 step('the quick-start: a private CA in the trust namespace and a Bundle of the default CAs plus that CA');
@@ -76,15 +79,21 @@ await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-c', l
 await eventually('team-c target', async () => ((await cluster.kubectl(['get', 'configmap', '-n', 'team-c', 'trust-manager-bundle'], { allowFail: true })).code === 0 ? true : undefined));
 await show(['get', 'configmaps', '-A', '-l', 'trust.cert-manager.io/bundle=trust-manager-bundle']);
 
-step('helm upgrade --reuse-values --set defaultPackageImage.tag=1.1: a new CA package (one certificate fewer)');
-console.log((await cluster.helm(['upgrade', '-n', NAMESPACE, 'trust-manager', CHART_DIR, '--reuse-values', '--set', 'defaultPackageImage.tag=1.1'])).stdout.split('\n').slice(0, 6).join('\n'));
+// The package image's tag is the package version with "+" and "~" made "-" (images/package/make-package.ts).
+const newTag = `${madePackage.version}-demo`.replace(/[+~]/g, '-');
+step(`helm upgrade --reuse-values --set defaultPackageImage.tag=${newTag}: a new CA package (one certificate fewer)`);
+console.log((await cluster.helm(['upgrade', '-n', NAMESPACE, 'trust-manager', CHART_DIR, '--reuse-values', '--set', `defaultPackageImage.tag=${newTag}`])).stdout.split('\n').slice(0, 6).join('\n'));
 await processes.stop();
-writePackage(packagesDir, { name: 'cert-manager-debian-local', version: '1.1', bundle: debian.split(/(?=-----BEGIN CERTIFICATE-----)/).slice(1).join('') });
-console.log('the controller pod rolls (its init container image changed) and starts with the new package');
-processes = await startReleaseProcesses(cluster, { release: 'trust-manager', namespace: NAMESPACE, packagesDir });
+const newImage = writePackage(mkdtempSync(join(tmpdir(), 'tm-demo-package-image-')), {
+  ...madePackage,
+  version: `${madePackage.version}-demo`,
+  bundle: madePackage.bundle.split(/(?=-----BEGIN CERTIFICATE-----)/).slice(1).join(''),
+});
+console.log('the controller pod rolls (its init container image changed); the init container copies the new package');
+processes = await startReleaseProcesses(cluster, { release: 'trust-manager', namespace: NAMESPACE, packageImageDir: newImage });
 await eventually('the new defaultCAVersion', async () => {
   const r = await cluster.kubectl(['get', 'bundle', 'trust-manager-bundle', '-o', 'jsonpath={.status.defaultCAVersion}']);
-  return r.stdout.includes('-1.1-') ? true : undefined;
+  return r.stdout.includes(`-${madePackage.version}-demo-`) ? true : undefined;
 });
 await show(['get', 'bundle', 'trust-manager-bundle', '-o', 'jsonpath={.status.defaultCAVersion} {.status.certificateCount}{"\\n"}']);
 

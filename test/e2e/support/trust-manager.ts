@@ -129,7 +129,7 @@ export async function secretVolume(cluster: TestCluster, namespace: string, name
 /** The package JSON file the controller reads at --default-package-location (the package image's init container copies it). */
 export const PACKAGE_FILE = 'cert-manager-package-debian.json';
 
-/** Stands in for the package image's init container: writes the package into the local /packages directory. */
+/** Writes a package where the package image keeps it (/debian-package): what the image build produces. */
 export function writePackage(dir: string, pkg: { name: string; version: string; bundle: string }): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, PACKAGE_FILE), JSON.stringify(pkg));
@@ -147,8 +147,25 @@ export interface RunningProcesses {
 export interface StartOptions {
   release: string;
   namespace: string;
-  /** Local directory standing in for the /packages emptyDir the init container fills. */
-  packagesDir?: string;
+  /** Local directory standing in for the package image's /debian-package (see writePackage). */
+  packageImageDir?: string;
+}
+
+const PACKAGE_IMAGE_ENTRYPOINT = join(REPO_ROOT, 'images', 'package', 'copier.sh');
+
+/**
+ * Runs the controller pod's init container: the package image's entrypoint with the rendered args
+ * (`/copyandmaybepause /debian-package /packages`), filling a fresh local stand-in for the emptyDir.
+ */
+export async function runPackageInitContainer(deployment: V1Deployment, packageImageDir: string, logDir: string): Promise<string> {
+  const init = deployment.spec?.template.spec?.initContainers?.[0];
+  if (!init) throw new Error(`Deployment ${deployment.metadata?.name} has no init container`);
+  const packagesDir = mkdtempSync(join(tmpdir(), 'tm-packages-'));
+  const args = (init.args ?? []).map((a) => localPath(a, { '/debian-package': packageImageDir, '/packages': packagesDir }));
+  const copier = new ManagedProcess(init.name, PACKAGE_IMAGE_ENTRYPOINT, args, join(logDir, `${init.name}.log`), process.env);
+  await copier.exited;
+  if (copier.exitCode !== 0) throw new Error(copier.describeExit());
+  return packagesDir;
 }
 
 export function deploymentContainer(deployment: V1Deployment): V1Container {
@@ -165,6 +182,7 @@ export async function startReleaseProcesses(cluster: TestCluster, options: Start
   const webhookDeployment = findObject<V1Deployment>(objects, 'Deployment', 'trust-manager-webhook');
   const serviceAccount = controllerDeployment.spec!.template.spec!.serviceAccountName!;
   const kubeconfig = await serviceAccountKubeconfig(cluster, options.namespace, serviceAccount, workDir);
+  const packagesDir = options.packageImageDir ? await runPackageInitContainer(controllerDeployment, options.packageImageDir, workDir) : undefined;
   const tlsDir = await secretVolume(cluster, options.namespace, 'trust-manager-tls', join(workDir, 'tls'));
 
   const ports = { controllerMetrics: await freePort(), controllerProbe: await freePort(), webhookMetrics: await freePort(), webhookProbe: await freePort() };
@@ -172,7 +190,7 @@ export async function startReleaseProcesses(cluster: TestCluster, options: Start
     name: 'controller',
     container: deploymentContainer(controllerDeployment),
     logDir: workDir,
-    mounts: options.packagesDir ? { '/packages': options.packagesDir } : {},
+    mounts: packagesDir ? { '/packages': packagesDir } : {},
     extraArgs: [`--kubeconfig=${kubeconfig}`, `--leader-election-namespace=${options.namespace}`, `--metrics-port=${ports.controllerMetrics}`, `--readiness-probe-port=${ports.controllerProbe}`],
   });
   const webhookContainer = deploymentContainer(webhookDeployment);
