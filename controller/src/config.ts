@@ -1,0 +1,105 @@
+// From parsed flags to the controller's configuration: checks that need more than one flag, and
+// the defaults that depend on the environment (the pod's namespace).
+import { readFileSync } from 'node:fs';
+import type { LogFormat } from '@trust-manager/shared/kube/logging.ts';
+import type { ReconcileOptions } from './core/options.ts';
+import type { ControllerFlags } from './flags.ts';
+
+/** Where Kubernetes mounts the pod's namespace. */
+export const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+export interface LeaderElectionConfig {
+  enabled: boolean;
+  namespace: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+export interface ControllerConfig {
+  /** What the reconcile core needs (the default package is added once loaded). */
+  reconcile: Omit<ReconcileOptions, 'defaultPackage'>;
+  defaultPackageLocation: string;
+  leaderElection: LeaderElectionConfig;
+  readinessProbePort: number;
+  readinessProbePath: string;
+  metricsPort: number;
+  logFormat: LogFormat;
+  logLevel: number;
+  kubeconfig: string;
+  context: string;
+  maxConcurrentWrites: number;
+  workers: number;
+}
+
+/** Throws an Error whose message is what `error: <message>` should print. */
+export function buildConfig(flags: ControllerFlags, readPodNamespace: () => string | undefined = podNamespace): ControllerConfig {
+  checkPort('readiness-probe-port', flags.readinessProbePort);
+  checkPort('metrics-port', flags.metricsPort);
+  checkAtLeastOne('max-concurrent-writes', flags.maxConcurrentWrites);
+  checkAtLeastOne('workers', flags.workers);
+  if (!flags.readinessProbePath.startsWith('/')) throw new Error(`--readiness-probe-path must start with "/", got ${JSON.stringify(flags.readinessProbePath)}`);
+  if (flags.trustNamespace === '') throw new Error('--trust-namespace must not be empty');
+  if (flags.leaderElect) {
+    if (flags.leaderElectionRenewDeadline <= 0 || flags.leaderElectionRetryPeriod <= 0) throw new Error('leader election durations must be positive');
+    if (flags.leaderElectionLeaseDuration <= flags.leaderElectionRenewDeadline) {
+      throw new Error('--leader-election-lease-duration must be greater than --leader-election-renew-deadline');
+    }
+    if (flags.leaderElectionRenewDeadline <= flags.leaderElectionRetryPeriod) {
+      throw new Error('--leader-election-renew-deadline must be greater than --leader-election-retry-period');
+    }
+  }
+
+  return {
+    reconcile: {
+      trustNamespace: flags.trustNamespace,
+      sourceNamespaces: unique(flags.sourceNamespaces.filter((namespace) => namespace !== flags.trustNamespace)),
+      secretTargetsEnabled: flags.secretTargetsEnabled,
+      filterExpiredCertificates: flags.filterExpiredCertificates,
+      filterNonCACerts: flags.filterNonCACerts,
+      targetNamespaces: unique(flags.targetNamespaces),
+    },
+    defaultPackageLocation: flags.defaultPackageLocation,
+    leaderElection: {
+      enabled: flags.leaderElect,
+      namespace: flags.leaderElectionNamespace || readPodNamespace() || flags.trustNamespace,
+      leaseDurationMs: flags.leaderElectionLeaseDuration,
+      renewDeadlineMs: flags.leaderElectionRenewDeadline,
+      retryPeriodMs: flags.leaderElectionRetryPeriod,
+    },
+    readinessProbePort: flags.readinessProbePort,
+    readinessProbePath: flags.readinessProbePath,
+    metricsPort: flags.metricsPort,
+    logFormat: flags.logFormat,
+    logLevel: flags.logLevel,
+    kubeconfig: flags.kubeconfig,
+    context: flags.context,
+    maxConcurrentWrites: flags.maxConcurrentWrites,
+    workers: flags.workers,
+  };
+}
+
+/** Every namespace configMap/secret sources may be read from (trust namespace first). */
+export function sourceNamespacesOf(config: ControllerConfig): string[] {
+  return [config.reconcile.trustNamespace, ...config.reconcile.sourceNamespaces];
+}
+
+export function podNamespace(): string | undefined {
+  try {
+    return readFileSync(POD_NAMESPACE_FILE, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkPort(name: string, port: number): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--${name} must be between 0 and 65535, got ${port}`);
+}
+
+function checkAtLeastOne(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be at least 1, got ${value}`);
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,96 @@
+// Prometheus metrics of the controller (prom-client, served at /metrics on --metrics-port).
+import { createServer } from 'node:http';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { listen, type RunningServer } from './listen.ts';
+
+export type ReconcileResult = 'success' | 'error';
+
+export class ControllerMetrics {
+  readonly registry = new Registry();
+  readonly #reconciles: Counter<'result'>;
+  readonly #reconcileDuration: Histogram<'result'>;
+  readonly #queueDepth: Gauge;
+  readonly #writes: Counter<'kind' | 'verb'>;
+  readonly #writeErrors: Counter<'kind' | 'verb'>;
+  readonly #certificates: Gauge<'bundle'>;
+  readonly #earliestExpiry: Gauge<'bundle'>;
+  readonly #targetsSynced: Gauge<'bundle'>;
+  readonly #targetsFailed: Gauge<'bundle'>;
+  readonly #leader: Gauge;
+
+  constructor() {
+    const registers = [this.registry];
+    // Process metrics (RSS, heap, event loop lag): how operators see memory and saturation.
+    collectDefaultMetrics({ register: this.registry });
+    this.#reconciles = new Counter({ name: 'trust_manager_reconcile_total', help: 'Bundle reconciles, by result.', labelNames: ['result'], registers });
+    this.#reconcileDuration = new Histogram({
+      name: 'trust_manager_reconcile_duration_seconds',
+      help: 'Time to reconcile one Bundle, by result.',
+      labelNames: ['result'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.#queueDepth = new Gauge({ name: 'trust_manager_workqueue_depth', help: 'Bundles waiting to be reconciled.', registers });
+    this.#writes = new Counter({ name: 'trust_manager_api_writes_total', help: 'Write requests sent to the API server, by object kind and verb.', labelNames: ['kind', 'verb'], registers });
+    this.#writeErrors = new Counter({ name: 'trust_manager_api_write_errors_total', help: 'Write requests the API server refused or that failed, by object kind and verb.', labelNames: ['kind', 'verb'], registers });
+    this.#certificates = new Gauge({ name: 'trust_manager_bundle_certificates', help: 'Certificates in the last successful build of the Bundle.', labelNames: ['bundle'], registers });
+    this.#earliestExpiry = new Gauge({
+      name: 'trust_manager_bundle_earliest_expiry_timestamp_seconds',
+      help: 'Earliest notAfter among the certificates of the Bundle, in Unix seconds.',
+      labelNames: ['bundle'],
+      registers,
+    });
+    this.#targetsSynced = new Gauge({ name: 'trust_manager_bundle_targets_synced', help: 'Targets of the Bundle that were up to date after its last reconcile.', labelNames: ['bundle'], registers });
+    this.#targetsFailed = new Gauge({ name: 'trust_manager_bundle_targets_failed', help: 'Targets of the Bundle whose write failed in its last reconcile.', labelNames: ['bundle'], registers });
+    this.#leader = new Gauge({ name: 'trust_manager_leader', help: '1 while this replica is the leader (or leader election is off).', registers });
+  }
+
+  reconciled(result: ReconcileResult, seconds: number): void {
+    this.#reconciles.inc({ result });
+    this.#reconcileDuration.observe({ result }, seconds);
+  }
+
+  queueDepth(depth: number): void {
+    this.#queueDepth.set(depth);
+  }
+
+  write(kind: string, verb: string, ok: boolean): void {
+    this.#writes.inc({ kind, verb });
+    if (!ok) this.#writeErrors.inc({ kind, verb });
+  }
+
+  bundleCertificates(bundle: string, count: number, earliestNotAfter: Date | undefined): void {
+    this.#certificates.set({ bundle }, count);
+    if (earliestNotAfter !== undefined) this.#earliestExpiry.set({ bundle }, Math.floor(earliestNotAfter.getTime() / 1000));
+    else this.#earliestExpiry.remove({ bundle });
+  }
+
+  bundleTargets(bundle: string, synced: number, failed: number): void {
+    this.#targetsSynced.set({ bundle }, synced);
+    this.#targetsFailed.set({ bundle }, failed);
+  }
+
+  /** A deleted Bundle leaves no series behind. */
+  forgetBundle(bundle: string): void {
+    for (const gauge of [this.#certificates, this.#earliestExpiry, this.#targetsSynced, this.#targetsFailed]) gauge.remove({ bundle });
+  }
+
+  leader(isLeader: boolean): void {
+    this.#leader.set(isLeader ? 1 : 0);
+  }
+}
+
+/** Serves the registry at /metrics on 0.0.0.0:<port> (0 = a free port). */
+export function serveMetrics(registry: Registry, port: number, host = '0.0.0.0'): Promise<RunningServer> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404).end('not found\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (err: unknown) => res.writeHead(500).end(`${err instanceof Error ? err.message : String(err)}\n`),
+    );
+  });
+  return listen(server, port, host);
+}

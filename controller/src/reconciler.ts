@@ -1,0 +1,210 @@
+// Executes one reconcile of one Bundle: read the caches, let the pure core decide
+// (core/reconcile.ts), then do it: cleanup applies (and deletes of emptied targets), target applies
+// with bounded parallelism, the status apply and the Event. Upstream-behaviour.md 4.2.
+import type { Logger } from 'pino';
+import { API_VERSION, KIND } from '@trust-manager/shared/api/constants.ts';
+import type { Bundle } from '@trust-manager/shared/api/types.ts';
+import type { Applier } from '@trust-manager/shared/kube/apply.ts';
+import { isNotFound } from '@trust-manager/shared/kube/client.ts';
+import type { EventRecorder } from '@trust-manager/shared/kube/events.ts';
+import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
+import { BUNDLES, CONFIGMAPS, SECRETS, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
+import type { Caches } from './caches.ts';
+import type { ReconcileOptions } from './core/options.ts';
+import { applyFailure, desiredTargets, planReconcile, type EventSpec, type ReconcilePlan, type StatusDecision } from './core/reconcile.ts';
+import { buildBundleSources } from './core/sources.ts';
+import { EncodingCache, isEmptyAfterCleanup, targetRefKey, type TargetKind, type TargetRef } from './core/targets.ts';
+import { WriteExpectations } from './expectations.ts';
+import type { ControllerMetrics } from './metrics.ts';
+
+export interface ReconcilerOptions {
+  caches: Caches;
+  applier: Applier;
+  events: EventRecorder;
+  options: ReconcileOptions;
+  maxConcurrentWrites: number;
+  logger: Logger;
+  metrics?: ControllerMetrics;
+  now?: () => Date;
+}
+
+export interface ReconcileOutcome {
+  /** Reconcile again after this long even without a new event. */
+  requeueAfterMs?: number;
+}
+
+/** Thrown to have the queue retry with backoff; the message is logged. */
+export class ReconcileError extends Error {
+  override name = 'ReconcileError';
+}
+
+const BUNDLE_EXPECTATION_PREFIX = `${KIND}/`;
+
+export class Reconciler {
+  readonly #deps: ReconcilerOptions;
+  readonly #encodings = new EncodingCache();
+  readonly #expectations = new WriteExpectations();
+  readonly #now: () => Date;
+
+  constructor(deps: ReconcilerOptions) {
+    this.#deps = deps;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  /** `signal` aborts on shutdown: no new writes are started, the ones in flight finish. */
+  async reconcile(name: string, signal: AbortSignal): Promise<ReconcileOutcome> {
+    const { caches, options, metrics } = this.#deps;
+    const log = this.#deps.logger.child({ bundle: name });
+    const bundle = caches.bundles.get(undefined, name);
+    if (bundle === undefined || bundle.metadata.deletionTimestamp !== undefined) {
+      // Targets carry an owner reference: Kubernetes' garbage collector removes them.
+      this.#expectations.forget(name);
+      metrics?.forgetBundle(name);
+      return {};
+    }
+    if (this.#expectations.pending(name, (key) => this.#cachedResourceVersion(key), Date.now())) {
+      log.debug('waiting for the caches to show our last writes');
+      return { requeueAfterMs: this.#expectations.ttlMs };
+    }
+
+    const now = this.#now();
+    const sources = buildBundleSources(bundle, caches.sourceReader, options, now);
+    if (sources.ok) {
+      let earliest: Date | undefined;
+      for (const cert of sources.certificates) if (earliest === undefined || cert.notAfter < earliest) earliest = cert.notAfter;
+      metrics?.bundleCertificates(name, sources.certificates.length, earliest);
+    }
+    const namespaces = caches.namespaceInfos();
+    const plan = planReconcile({
+      bundle,
+      sources,
+      namespaces,
+      existingTargets: caches.targetsOf(name),
+      options,
+      now,
+      encode: this.#encodings.encode,
+    });
+
+    await this.#prune(bundle, plan, signal, log);
+    const failures = await this.#apply(bundle, plan, signal, log);
+    if (signal.aborted) return {}; // shutting down mid-rollout: the next leader finishes it
+
+    if (isSuccessPlan(plan)) {
+      const desired = desiredTargets(bundle, namespaces, options).length;
+      metrics?.bundleTargets(name, desired - failures.length, failures.length);
+    }
+
+    const first = failures[0];
+    if (first !== undefined) {
+      const failure = applyFailure(bundle, first.ref, first.message, now);
+      await this.#writeStatus(bundle, failure.status, log);
+      await this.#record(bundle, failure.event);
+      throw new ReconcileError(`failed to sync ${failures.length} target(s); first: ${first.ref.kind} ${first.ref.namespace}/${first.ref.name}: ${first.message}`);
+    }
+
+    await this.#writeStatus(bundle, plan.status, log);
+    if (plan.event !== undefined) await this.#record(bundle, plan.event);
+    if (plan.event?.type === 'Warning') log.warn({ reason: plan.event.reason }, plan.event.note);
+    else if (plan.apply.length > 0 || plan.prune.length > 0) log.info({ written: plan.apply.length, cleanedUp: plan.prune.length }, 'synced');
+    if (plan.error !== undefined) throw new ReconcileError(plan.error);
+    return {};
+  }
+
+  /** Unselected targets: drop our keys; delete what is left empty. Failures are only logged (upstream). */
+  async #prune(bundle: Bundle, plan: ReconcilePlan, signal: AbortSignal, log: Logger): Promise<void> {
+    await forEachBounded(plan.prune, this.#deps.maxConcurrentWrites, signal, async ({ ref, body }) => {
+      const resource = resourceOf(ref.kind);
+      try {
+        const result = await this.#deps.applier.apply<KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> }>(resource, body);
+        if (isEmptyAfterCleanup(result)) {
+          // Preconditions: if anyone changed the object since our apply, it is not ours to delete.
+          const preconditions = { ...(result.metadata.uid ? { uid: result.metadata.uid } : {}), ...(result.metadata.resourceVersion ? { resourceVersion: result.metadata.resourceVersion } : {}) };
+          await this.#deps.applier.delete(resource, ref.namespace, ref.name, preconditions);
+          log.info({ namespace: ref.namespace, kind: ref.kind }, 'deleted target that is no longer selected');
+        } else {
+          this.#expectations.expect(bundle.metadata.name, targetRefKey(ref), result.metadata.resourceVersion, Date.now());
+          log.info({ namespace: ref.namespace, kind: ref.kind }, 'removed bundle data from target that is no longer selected');
+        }
+      } catch (err) {
+        log.warn({ namespace: ref.namespace, kind: ref.kind, err: message(err) }, 'failed to clean up target');
+      }
+    });
+  }
+
+  /** Writes every target that needs it; returns the failures in plan order. */
+  async #apply(bundle: Bundle, plan: ReconcilePlan, signal: AbortSignal, log: Logger): Promise<Array<{ ref: TargetRef; message: string }>> {
+    const failures = new Map<number, { ref: TargetRef; message: string }>();
+    const indexed = plan.apply.map((item, index) => ({ ...item, index }));
+    await forEachBounded(indexed, this.#deps.maxConcurrentWrites, signal, async ({ ref, body, index }) => {
+      try {
+        const result = await this.#deps.applier.apply(resourceOf(ref.kind), body(), { metadataOnlyResponse: true });
+        this.#expectations.expect(bundle.metadata.name, targetRefKey(ref), result.metadata.resourceVersion, Date.now());
+        log.debug({ namespace: ref.namespace, kind: ref.kind }, 'wrote target');
+      } catch (err) {
+        failures.set(index, { ref, message: message(err) });
+        log.warn({ namespace: ref.namespace, kind: ref.kind, err: message(err) }, 'failed to write target');
+      }
+    });
+    return [...failures.entries()].sort(([a], [b]) => a - b).map(([, failure]) => failure);
+  }
+
+  async #writeStatus(bundle: Bundle, status: StatusDecision, log: Logger): Promise<void> {
+    if (!status.write) return;
+    try {
+      const result = await this.#deps.applier.apply(BUNDLES, status.body, { subresource: 'status', metadataOnlyResponse: true });
+      this.#expectations.expect(bundle.metadata.name, BUNDLE_EXPECTATION_PREFIX + bundle.metadata.name, result.metadata.resourceVersion, Date.now());
+    } catch (err) {
+      if (isNotFound(err)) return; // deleted meanwhile
+      log.warn({ err: message(err) }, 'failed to write Bundle status');
+      throw new ReconcileError(`failed to apply Bundle status: ${message(err)}`);
+    }
+  }
+
+  #record(bundle: Bundle, event: EventSpec): Promise<void> {
+    return this.#deps.events.record(
+      {
+        apiVersion: API_VERSION,
+        kind: KIND,
+        name: bundle.metadata.name,
+        ...(bundle.metadata.uid !== undefined ? { uid: bundle.metadata.uid } : {}),
+        ...(bundle.metadata.resourceVersion !== undefined ? { resourceVersion: bundle.metadata.resourceVersion } : {}),
+      },
+      event,
+    );
+  }
+
+  #cachedResourceVersion(key: string): string | undefined {
+    if (key.startsWith(BUNDLE_EXPECTATION_PREFIX)) {
+      return this.#deps.caches.bundles.get(undefined, key.slice(BUNDLE_EXPECTATION_PREFIX.length))?.metadata.resourceVersion;
+    }
+    const [kind, namespace = '', ...rest] = key.split('/');
+    return this.#deps.caches.targetResourceVersion(kind as TargetKind, namespace, rest.join('/'));
+  }
+}
+
+/** A plan that got as far as the targets (not an early failure): its target counts mean something. */
+function isSuccessPlan(plan: ReconcilePlan): boolean {
+  if (plan.error !== undefined) return false;
+  if (!plan.status.write) return true;
+  return plan.status.body.status.conditions?.[0]?.status === 'True';
+}
+
+function resourceOf(kind: TargetKind): ResourceType {
+  return kind === 'ConfigMap' ? CONFIGMAPS : SECRETS;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; starts nothing new once `signal` aborts. */
+export async function forEachBounded<T>(items: readonly T[], limit: number, signal: AbortSignal, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length && !signal.aborted) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

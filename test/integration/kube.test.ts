@@ -1,0 +1,334 @@
+// The cluster layer (shared/src/kube) against a real kube-apiserver: reflector list/watch (full and
+// metadata-only, selectors, paging, resume, reconnect), server-side apply incl. bundles/status,
+// deletes with preconditions, Events, and Lease leader election.
+//   bash test/cluster/with-cluster.sh node --test test/integration/kube.test.ts
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { API_VERSION, FIELD_MANAGER, KIND, LEADER_ELECTION_LEASE_NAME } from '@trust-manager/shared/api/constants.ts';
+import type { Bundle } from '@trust-manager/shared/api/types.ts';
+import { Applier, type WriteRecord } from '@trust-manager/shared/kube/apply.ts';
+import { isConflict, KubeClient } from '@trust-manager/shared/kube/client.ts';
+import { EventRecorder } from '@trust-manager/shared/kube/events.ts';
+import { LeaderElector, type Lease } from '@trust-manager/shared/kube/leader-election.ts';
+import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
+import { Reflector } from '@trust-manager/shared/kube/reflector.ts';
+import { BUNDLES, CONFIGMAPS, EVENTS, LEASES, resourcePath } from '@trust-manager/shared/kube/resource.ts';
+import type { StoreEvent } from '@trust-manager/shared/kube/store.ts';
+import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
+
+interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+}
+
+let cluster: TestCluster;
+let client: KubeClient;
+let applier: Applier;
+const writes: WriteRecord[] = [];
+
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function configMap(namespace: string, name: string, data: Record<string, string>, labels?: Record<string, string>): ConfigMap {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, ...(labels ? { labels } : {}) }, data };
+}
+
+async function createConfigMap(obj: ConfigMap): Promise<ConfigMap> {
+  return client.json<ConfigMap>({ method: 'POST', path: resourcePath(CONFIGMAPS, { namespace: obj.metadata.namespace }), body: obj });
+}
+
+before(async () => {
+  cluster = await useCluster();
+  await cluster.installBundleCRD();
+  client = new KubeClient(cluster.kubeConfig);
+  applier = new Applier(client, { onWrite: (w) => writes.push(w) });
+});
+
+after(async () => {
+  await client.close();
+});
+
+describe('reflector', () => {
+  test('lists in pages, then reports adds, updates (with the old object) and deletes', async () => {
+    const ns = await cluster.newNamespace('kube-refl');
+    for (let i = 0; i < 5; i++) await createConfigMap(configMap(ns, `pre-${i}`, { n: String(i) }));
+    const reflector = new Reflector<ConfigMap>({ client, resource: CONFIGMAPS, namespace: ns, pageSize: 2 });
+    const events: StoreEvent<ConfigMap>[] = [];
+    reflector.on((e) => events.push(e));
+    reflector.start();
+    try {
+      await reflector.waitForSync();
+      assert.equal(reflector.hasSynced(), true);
+      assert.deepEqual(
+        reflector.list(ns).map((o) => o.metadata.name).filter((n) => n.startsWith('pre-')).sort(),
+        ['pre-0', 'pre-1', 'pre-2', 'pre-3', 'pre-4'],
+      );
+      assert.equal(reflector.get(ns, 'pre-3')?.data?.n, '3');
+      events.length = 0;
+
+      await createConfigMap(configMap(ns, 'live', { v: '1' }));
+      await waitFor('add', () => events.find((e) => e.type === 'add' && e.object.metadata.name === 'live'));
+      await client.json({
+        method: 'PATCH',
+        path: resourcePath(CONFIGMAPS, { namespace: ns, name: 'live' }),
+        body: { data: { v: '2' } },
+        contentType: 'application/merge-patch+json',
+      });
+      const update = await waitFor('update', () => events.find((e) => e.type === 'update' && e.object.metadata.name === 'live'));
+      assert.equal(update.type === 'update' ? update.old.data?.v : undefined, '1');
+      assert.equal(update.object.data?.v, '2');
+      await client.json({ method: 'DELETE', path: resourcePath(CONFIGMAPS, { namespace: ns, name: 'live' }) });
+      await waitFor('delete', () => events.find((e) => e.type === 'delete' && e.object.metadata.name === 'live'));
+      assert.equal(reflector.get(ns, 'live'), undefined);
+    } finally {
+      await reflector.stop();
+    }
+  });
+
+  test('metadata-only mode with a label selector stores no data and drops objects that lose the label', async () => {
+    const ns = await cluster.newNamespace('kube-meta');
+    await createConfigMap(configMap(ns, 'labelled', { secret: 'x'.repeat(1000) }, { 'example.com/pick': 'yes' }));
+    await createConfigMap(configMap(ns, 'unlabelled', { other: 'y' }));
+    const reflector = new Reflector<KubeObject>({ client, resource: CONFIGMAPS, labelSelector: 'example.com/pick', metadataOnly: true, index: (o) => o.metadata.namespace });
+    const events: StoreEvent<KubeObject>[] = [];
+    reflector.on((e) => events.push(e));
+    reflector.start();
+    try {
+      await reflector.waitForSync();
+      const stored = reflector.get(ns, 'labelled');
+      assert.ok(stored, 'labelled object is cached cluster-wide');
+      assert.equal(stored.kind, 'PartialObjectMetadata');
+      assert.equal((stored as ConfigMap).data, undefined, 'no data in metadata-only mode');
+      assert.ok(stored.metadata.managedFields?.length, 'managedFields are part of the metadata');
+      assert.equal(reflector.get(ns, 'unlabelled'), undefined);
+      assert.deepEqual(reflector.byIndex(ns).map((o) => o.metadata.name), ['labelled']);
+
+      await client.json({
+        method: 'PATCH',
+        path: resourcePath(CONFIGMAPS, { namespace: ns, name: 'labelled' }),
+        body: { metadata: { labels: { 'example.com/pick': null } } },
+        contentType: 'application/merge-patch+json',
+      });
+      await waitFor('delete after label removal', () => events.find((e) => e.type === 'delete' && e.object.metadata.name === 'labelled'));
+      assert.equal(reflector.get(ns, 'labelled'), undefined);
+      assert.deepEqual(reflector.byIndex(ns), []);
+    } finally {
+      await reflector.stop();
+    }
+  });
+
+  test('field selector limits the watch', async () => {
+    const ns = await cluster.newNamespace('kube-field');
+    const reflector = new Reflector<ConfigMap>({ client, resource: CONFIGMAPS, namespace: ns, fieldSelector: 'metadata.name=wanted' });
+    reflector.start();
+    try {
+      await reflector.waitForSync();
+      await createConfigMap(configMap(ns, 'unwanted', {}));
+      await createConfigMap(configMap(ns, 'wanted', {}));
+      await waitFor('wanted', () => reflector.get(ns, 'wanted'));
+      assert.equal(reflector.get(ns, 'unwanted'), undefined);
+    } finally {
+      await reflector.stop();
+    }
+  });
+
+  test('after stop() and start() it resumes from its resourceVersion and reports what it missed', async () => {
+    const ns = await cluster.newNamespace('kube-resume');
+    await createConfigMap(configMap(ns, 'stays', {}));
+    await createConfigMap(configMap(ns, 'goes', {}));
+    const reflector = new Reflector<ConfigMap>({ client, resource: CONFIGMAPS, namespace: ns });
+    const events: StoreEvent<ConfigMap>[] = [];
+    reflector.on((e) => events.push(e));
+    reflector.start();
+    await reflector.waitForSync();
+    await reflector.stop();
+    const listsBefore = reflector.stats.lists;
+
+    await client.json({ method: 'DELETE', path: resourcePath(CONFIGMAPS, { namespace: ns, name: 'goes' }) });
+    await createConfigMap(configMap(ns, 'new', {}));
+    events.length = 0;
+    reflector.start();
+    try {
+      await waitFor('missed delete', () => events.find((e) => e.type === 'delete' && e.object.metadata.name === 'goes'));
+      await waitFor('missed add', () => events.find((e) => e.type === 'add' && e.object.metadata.name === 'new'));
+      assert.equal(reflector.stats.lists, listsBefore, 'resumed by watching, not by listing again');
+      assert.ok(reflector.get(ns, 'stays'));
+    } finally {
+      await reflector.stop();
+    }
+  });
+
+  test('a silent watch connection is dropped after the inactivity timeout and reopened without losing events', async () => {
+    const ns = await cluster.newNamespace('kube-idle');
+    const reflector = new Reflector<ConfigMap>({ client, resource: CONFIGMAPS, namespace: ns, inactivityTimeoutMs: 1000, backoff: { initialMs: 50, maxMs: 200 } });
+    reflector.start();
+    try {
+      await reflector.waitForSync();
+      await waitFor('a reconnect', () => reflector.stats.watches >= 3);
+      await createConfigMap(configMap(ns, 'after-reconnects', { a: 'b' }));
+      await waitFor('event after reconnects', () => reflector.get(ns, 'after-reconnects'));
+      assert.equal(reflector.stats.lists, 1, 'reconnects resume the watch, no relist');
+    } finally {
+      await reflector.stop();
+    }
+  });
+});
+
+describe('apply and delete', () => {
+  test('server-side apply uses field manager trust-manager with force, and can answer with metadata only', async () => {
+    const ns = await cluster.newNamespace('kube-apply');
+    const before = writes.length;
+    const full = await applier.apply<ConfigMap>(CONFIGMAPS, configMap(ns, 'ssa', { key: 'value' }));
+    assert.equal(full.data?.key, 'value');
+    const managers = full.metadata.managedFields?.map((m) => `${m.manager}/${m.operation}`);
+    assert.deepEqual(managers, [`${FIELD_MANAGER}/Apply`]);
+
+    // Another manager takes the key; force=true takes it back.
+    await client.json({
+      method: 'PATCH',
+      path: resourcePath(CONFIGMAPS, { namespace: ns, name: 'ssa' }),
+      query: { fieldManager: 'someone-else' },
+      body: { data: { key: 'tampered' } },
+      contentType: 'application/merge-patch+json',
+    });
+    const meta = await applier.apply(CONFIGMAPS, configMap(ns, 'ssa', { key: 'value' }), { metadataOnlyResponse: true });
+    assert.equal(meta.kind, 'PartialObjectMetadata');
+    assert.equal((meta as ConfigMap).data, undefined);
+    const reread = await client.json<ConfigMap>({ path: resourcePath(CONFIGMAPS, { namespace: ns, name: 'ssa' }) });
+    assert.equal(reread.data?.key, 'value');
+    assert.deepEqual(
+      writes.slice(before).map((w) => `${w.resource.kind}/${w.verb}/${w.ok}`),
+      ['ConfigMap/apply/true', 'ConfigMap/apply/true'],
+    );
+  });
+
+  test('bundles/status is applied through the status subresource', async () => {
+    const name = uniqueName('kube-status');
+    const bundle: Bundle = { apiVersion: API_VERSION, kind: KIND, metadata: { name }, spec: { sources: [{ inLine: 'x' }], target: { configMap: { key: 'k' } } } };
+    await client.json({ method: 'POST', path: resourcePath(BUNDLES), body: bundle });
+    try {
+      const condition = { type: 'Synced', status: 'True', reason: 'Synced', message: 'ok', lastTransitionTime: '2026-01-01T00:00:00Z' };
+      await applier.apply(BUNDLES, { apiVersion: API_VERSION, kind: KIND, metadata: { name }, status: { conditions: [condition] } } as KubeObject, { subresource: 'status' });
+      const got = await client.json<Bundle>({ path: resourcePath(BUNDLES, { name }) });
+      assert.deepEqual(got.status?.conditions, [condition]);
+      assert.equal(got.metadata.generation, 1, 'a status write does not bump the generation');
+    } finally {
+      await client.json({ method: 'DELETE', path: resourcePath(BUNDLES, { name }) });
+    }
+  });
+
+  test('delete reports already-gone objects and honours preconditions', async () => {
+    const ns = await cluster.newNamespace('kube-delete');
+    const created = await createConfigMap(configMap(ns, 'victim', {}));
+    await assert.rejects(applier.delete(CONFIGMAPS, ns, 'victim', { resourceVersion: '1' }), (err: unknown) => isConflict(err));
+    assert.equal(await applier.delete(CONFIGMAPS, ns, 'victim', { uid: created.metadata.uid, resourceVersion: created.metadata.resourceVersion }), true);
+    assert.equal(await applier.delete(CONFIGMAPS, ns, 'victim'), false);
+  });
+});
+
+describe('events', () => {
+  test('an Event about a cluster-scoped Bundle lands in namespace default with the given fields', async () => {
+    const name = uniqueName('kube-event');
+    const recorder = new EventRecorder(client, { reportingInstance: 'bundles-test' });
+    await recorder.record(
+      { apiVersion: API_VERSION, kind: KIND, name, uid: '00000000-0000-0000-0000-000000000001' },
+      { type: 'Warning', reason: 'SourceNotFound', action: 'SyncFailed', note: `Bundle source was not found: ${'é'.repeat(800)}` },
+    );
+    const list = await client.json<{ items: Array<Record<string, unknown> & { regarding: { name: string }; note: string }> }>({
+      path: resourcePath(EVENTS, { namespace: 'default' }),
+      query: { fieldSelector: `regarding.name=${name}` },
+    });
+    assert.equal(list.items.length, 1);
+    const event = list.items[0]!;
+    assert.equal(event.reason, 'SourceNotFound');
+    assert.equal(event.action, 'SyncFailed');
+    assert.equal(event.type, 'Warning');
+    assert.equal(event.reportingController, 'bundles');
+    assert.equal(event.reportingInstance, 'bundles-test');
+    assert.equal(event.regarding.name, name);
+    assert.ok(Buffer.byteLength(event.note) <= 1024 && event.note.startsWith('Bundle source was not found: é'), 'long notes are cut to the API limit');
+  });
+});
+
+describe('leader election', () => {
+  const timing = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 300 };
+
+  async function readLease(namespace: string): Promise<Lease> {
+    return client.json<Lease>({ path: resourcePath(LEASES, { namespace, name: LEADER_ELECTION_LEASE_NAME }) });
+  }
+
+  test('one candidate leads; a successor takes over after the lease expires, or at once after a release', async () => {
+    const ns = await cluster.newNamespace('kube-lease');
+    const started: string[] = [];
+    const make = (identity: string): LeaderElector =>
+      new LeaderElector({ client, namespace: ns, identity, ...timing, onStartedLeading: () => started.push(identity), onStoppedLeading: () => undefined });
+
+    const a = make('a');
+    const b = make('b');
+    const stopA = new AbortController();
+    const stopB = new AbortController();
+    const runA = a.run(stopA.signal);
+    await waitFor('a leads', () => a.isLeader);
+    const runB = b.run(stopB.signal);
+    await sleep(timing.leaseDurationMs + 500);
+    assert.deepEqual(started, ['a'], 'b does not lead while a renews');
+    assert.equal((await readLease(ns)).spec?.holderIdentity, 'a');
+
+    // a stops without releasing (like kill -9): b takes over once the lease runs out.
+    stopA.abort();
+    assert.equal(await runA, false);
+    await waitFor('b leads', () => b.isLeader);
+    const lease = await readLease(ns);
+    assert.equal(lease.spec?.holderIdentity, 'b');
+    assert.equal(lease.spec?.leaseTransitions, 1);
+    assert.equal(lease.spec?.leaseDurationSeconds, 3);
+
+    // b releases: the lease is free at once.
+    stopB.abort();
+    await runB;
+    await b.release();
+    assert.equal((await readLease(ns)).spec?.holderIdentity ?? '', '');
+    const c = make('c');
+    const stopC = new AbortController();
+    const runC = c.run(stopC.signal);
+    await waitFor('c leads', () => c.isLeader);
+    stopC.abort();
+    await runC;
+    assert.deepEqual(started, ['a', 'b', 'c']);
+  });
+
+  test('a leader that cannot renew (someone else holds the lease) stops leading', async () => {
+    const ns = await cluster.newNamespace('kube-lease-lost');
+    let stopped = 0;
+    const a = new LeaderElector({ client, namespace: ns, identity: 'a', ...timing, onStartedLeading: () => undefined, onStoppedLeading: () => stopped++ });
+    const stop = new AbortController();
+    const run = a.run(stop.signal);
+    await waitFor('a leads', () => a.isLeader);
+    // An intruder keeps rewriting the lease as its own (as a partitioned leader would observe it).
+    const intruder = setInterval(() => {
+      void client
+        .json({
+          method: 'PATCH',
+          path: resourcePath(LEASES, { namespace: ns, name: LEADER_ELECTION_LEASE_NAME }),
+          body: { spec: { holderIdentity: 'intruder', renewTime: new Date().toISOString().replace('Z', '000Z') } },
+          contentType: 'application/merge-patch+json',
+        })
+        .catch(() => undefined);
+    }, 200);
+    try {
+      assert.equal(await run, true, 'run() reports the lost leadership');
+      assert.equal(a.isLeader, false);
+      assert.equal(stopped, 1);
+    } finally {
+      clearInterval(intruder);
+      stop.abort();
+    }
+  });
+});
