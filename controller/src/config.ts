@@ -32,14 +32,11 @@ export interface ControllerConfig {
   workers: number;
 }
 
-/** Throws an Error whose message is what `error: <message>` should print. */
+/**
+ * Throws an Error whose message is what `error: <message>` should print. Checks of a single flag's
+ * value (ports, paths, namespaces, counts) live in the flag specs, so parseFlags has made them.
+ */
 export function buildConfig(flags: ControllerFlags, readPodNamespace: () => string | undefined = podNamespace): ControllerConfig {
-  checkPort('readiness-probe-port', flags.readinessProbePort);
-  checkPort('metrics-port', flags.metricsPort);
-  checkAtLeastOne('max-concurrent-writes', flags.maxConcurrentWrites);
-  checkAtLeastOne('workers', flags.workers);
-  if (!flags.readinessProbePath.startsWith('/')) throw new Error(`--readiness-probe-path must start with "/", got ${JSON.stringify(flags.readinessProbePath)}`);
-  if (flags.trustNamespace === '') throw new Error('--trust-namespace must not be empty');
   if (flags.leaderElect) {
     if (flags.leaderElectionRenewDeadline <= 0 || flags.leaderElectionRetryPeriod <= 0) throw new Error('leader election durations must be positive');
     if (flags.leaderElectionLeaseDuration <= flags.leaderElectionRenewDeadline) {
@@ -90,14 +87,6 @@ export function podNamespace(): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function checkPort(name: string, port: number): void {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--${name} must be between 0 and 65535, got ${port}`);
-}
-
-function checkAtLeastOne(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be at least 1, got ${value}`);
 }
 
 function unique(values: readonly string[]): string[] {

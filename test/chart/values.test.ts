@@ -16,8 +16,8 @@ import {
   DEFAULT_WEBHOOK_PORT,
 } from '@trust-manager/shared/api/constants.ts';
 import { FLAGS, parseFlags } from '@trust-manager/controller/flags.ts';
-import { formatGoDuration } from '@trust-manager/controller/duration.ts';
-import { WEBHOOK_FLAG_DEFAULTS, parseWebhookFlags } from '@trust-manager/webhook/flags.ts';
+import { formatGoDuration } from '@trust-manager/shared/cli/duration.ts';
+import { WEBHOOK_FLAGS, parseWebhookFlags } from '@trust-manager/webhook/flags.ts';
 import { CHART_DIR, KUBE_VERSION, container, controller, helmCommand, render, renderError, webhook } from './helm.ts';
 import { parseValues, renderReadme, renderSchema } from './values-docs.ts';
 
@@ -207,18 +207,24 @@ describe('chart defaults equal the processes flag defaults', () => {
     assert.equal(at('filterNonCACerts.enabled'), FLAGS.filterNonCACerts.default);
     assert.equal(at('app.metrics.port'), FLAGS.metricsPort.default);
     assert.equal(at('app.readinessProbe.port'), FLAGS.readinessProbePort.default);
+    assert.equal(at('app.readinessProbe.path'), FLAGS.readinessProbePath.default);
     assert.equal(at('app.trust.namespace'), FLAGS.trustNamespace.default);
   });
 
   it('the webhook flags', () => {
-    assert.equal(String(at('app.webhook.port')), WEBHOOK_FLAG_DEFAULTS['webhook-port']);
-    assert.equal(at('app.webhook.host'), WEBHOOK_FLAG_DEFAULTS['webhook-host']);
-    assert.equal(at('app.minTLSVersion'), WEBHOOK_FLAG_DEFAULTS['tls-min-version']);
-    assert.equal(at('app.cipherSuites'), WEBHOOK_FLAG_DEFAULTS['tls-cipher-suites']);
-    assert.equal(at('app.logFormat'), WEBHOOK_FLAG_DEFAULTS['log-format']);
-    assert.equal(String(at('app.logLevel')), WEBHOOK_FLAG_DEFAULTS['log-level']);
+    assert.equal(at('app.webhook.port'), WEBHOOK_FLAGS.webhookPort.default);
+    assert.equal(at('app.webhook.host'), WEBHOOK_FLAGS.webhookHost.default);
+    assert.equal(at('app.minTLSVersion'), WEBHOOK_FLAGS.tlsMinVersion.default);
+    assert.equal(at('app.cipherSuites'), '');
+    assert.deepEqual(WEBHOOK_FLAGS.tlsCipherSuites.default, [], 'the chart\'s "" is the flag\'s empty list');
+    assert.equal(at('app.logFormat'), WEBHOOK_FLAGS.logFormat.default);
+    assert.equal(at('app.logLevel'), WEBHOOK_FLAGS.logLevel.default);
+    assert.equal(at('app.metrics.port'), WEBHOOK_FLAGS.metricsPort.default);
+    assert.equal(at('app.readinessProbe.port'), WEBHOOK_FLAGS.readinessProbePort.default);
+    assert.equal(at('app.readinessProbe.path'), WEBHOOK_FLAGS.readinessProbePath.default);
+    assert.equal(at('app.trust.namespace'), WEBHOOK_FLAGS.trustNamespace.default);
     assert.equal(DEFAULT_WEBHOOK_CERT_DIR, '/tls', 'the chart mounts the certificate at /tls');
-    assert.equal(WEBHOOK_FLAG_DEFAULTS['webhook-certificate-dir'], DEFAULT_WEBHOOK_CERT_DIR);
+    assert.equal(WEBHOOK_FLAGS.certificateDir.default, DEFAULT_WEBHOOK_CERT_DIR);
   });
 });
 

@@ -31,7 +31,9 @@ test('flag errors print "error: <err>" and exit 1', () => {
     [['--leader-elect=maybe'], 'error: invalid argument "maybe" for "--leader-elect" flag: strconv.ParseBool: parsing "maybe": invalid syntax\n'],
     [['--leader-election-lease-duration=15'], 'error: invalid argument "15" for "--leader-election-lease-duration" flag: time: missing unit in duration "15"\n'],
     [['--leader-election-renew-deadline=20s'], 'error: --leader-election-lease-duration must be greater than --leader-election-renew-deadline\n'],
-    [['--max-concurrent-writes=0'], 'error: --max-concurrent-writes must be at least 1, got 0\n'],
+    [['--max-concurrent-writes=0'], 'error: invalid argument "0" for "--max-concurrent-writes" flag: must be at least 1\n'],
+    [['--metrics-port=70000'], 'error: invalid argument "70000" for "--metrics-port" flag: must be a port number (0-65535)\n'],
+    [['--trust-namespace='], 'error: invalid argument "" for "--trust-namespace" flag: must not be empty\n'],
   ];
   for (const [args, stderr] of cases) {
     const result = run(args);

@@ -4,14 +4,14 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { parseWebhookFlags, WEBHOOK_FLAG_DEFAULTS, type FlagsResult, type WebhookConfig } from './flags.ts';
+import { parseWebhookFlags, WEBHOOK_FLAGS, webhookHelp, type FlagsResult, type WebhookConfig } from './flags.ts';
 import { opensslCipherList } from './tls-options.ts';
 
 const run = promisify(execFile);
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 function config(result: FlagsResult): WebhookConfig {
-  if (result.kind !== 'config') assert.fail(result.kind === 'error' ? result.message : 'expected a config');
+  if (result.kind !== 'config') assert.fail('expected a config');
   return result.config;
 }
 
@@ -30,7 +30,7 @@ test('defaults are upstream defaults', () => {
     readinessProbePath: '/readyz',
     metricsPort: 9402,
   });
-  assert.equal(WEBHOOK_FLAG_DEFAULTS['webhook-port'], '6443');
+  assert.equal(WEBHOOK_FLAGS.webhookPort.default, 6443);
 });
 
 test('values in both --flag=value and --flag value forms', () => {
@@ -60,22 +60,31 @@ test('values in both --flag=value and --flag value forms', () => {
   assert.equal(parsed.metricsPort, 0);
 });
 
-test('invalid values are errors that name the flag', () => {
-  const cases: [string[], RegExp][] = [
-    [['--log-format=xml'], /^invalid flags: --log-format: must be one of "text" or "json"$/],
-    [['--webhook-port=70000'], /--webhook-port: must be a port number/],
-    [['--tls-min-version=TLS1.2'], /--tls-min-version: unknown TLS version "TLS1\.2"/],
-    [['--tls-cipher-suites=TLS_NOPE'], /Cipher suite TLS_NOPE not supported or doesn't exist/],
-    [['--source-namespaces=ok,Not_OK'], /--source-namespaces: namespace "Not_OK"/],
-    [['--readiness-probe-path=ready'], /must start with "\/"/],
-    [['--log-level=high'], /--log-level: must be a non-negative integer/],
-    [['--leader-elect'], /Unknown option '--leader-elect'/],
+test('invalid values: pflag texts for flag values, upstream\'s "invalid flags:" for TLS options', () => {
+  const cases: [string[], string | RegExp][] = [
+    [['--log-format=xml'], 'invalid argument "xml" for "--log-format" flag: must be one of "text" or "json"'],
+    [['--webhook-port=70000'], 'invalid argument "70000" for "--webhook-port" flag: must be a port number (0-65535)'],
+    [['--tls-min-version=TLS1.2'], /^invalid flags: --tls-min-version: unknown TLS version "TLS1\.2"; one of VersionTLS10, /],
+    [['--tls-cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_NOPE'], "invalid flags: --tls-cipher-suites: Cipher suite TLS_NOPE not supported or doesn't exist"],
+    [['--source-namespaces=ok,Not_OK'], /^invalid argument "ok,Not_OK" for "--source-namespaces" flag: namespace "Not_OK": /],
+    [['--trust-namespace=a.b'], /^invalid argument "a\.b" for "--trust-namespace" flag: namespace "a\.b": must not contain dots/],
+    [['--readiness-probe-path=ready'], 'invalid argument "ready" for "--readiness-probe-path" flag: must start with "/"'],
+    [['--log-level=high'], 'invalid argument "high" for "-v, --log-level" flag: strconv.ParseInt: parsing "high": invalid syntax'],
+    [['--leader-elect'], 'unknown flag: --leader-elect'],
   ];
-  for (const [argv, message] of cases) {
-    const result = parseWebhookFlags(argv);
-    assert.equal(result.kind, 'error', argv.join(' '));
-    assert.match((result as { message: string }).message, message);
-  }
+  for (const [argv, message] of cases) assert.throws(() => parseWebhookFlags(argv), { message }, argv.join(' '));
+});
+
+test('--help documents every flag with its default', () => {
+  const result = parseWebhookFlags(['--webhook-port=1', '-h']);
+  assert.equal(result.kind, 'help');
+  const text = webhookHelp();
+  assert.equal(result.kind === 'help' ? result.text : '', text);
+  assert.match(text, /^trust-manager webhook: .*\n\nUsage:\n {2}trust-manager-webhook \[flags\]\n/);
+  for (const spec of Object.values(WEBHOOK_FLAGS)) assert.ok(text.includes(`--${spec.name}`), spec.name);
+  assert.match(text, /--webhook-port int +.*\(default 6443\)/);
+  assert.match(text, /--webhook-certificate-dir string +.*\(default "\/tls"\)/);
+  assert.match(text, /--tls-cipher-suites strings +/);
 });
 
 test('Go cipher names map to OpenSSL names; TLS 1.3 suites stay enabled as in Go', () => {
@@ -88,10 +97,15 @@ test('Go cipher names map to OpenSSL names; TLS 1.3 suites stay enabled as in Go
 
 test('main: --help prints every flag, a bad value exits 1 with error:', async () => {
   const help = await run(process.execPath, [main, '--help']);
-  for (const name of Object.keys(WEBHOOK_FLAG_DEFAULTS)) assert.match(help.stdout, new RegExp(`--${name}\\b`));
+  assert.equal(help.stdout, webhookHelp());
   await assert.rejects(run(process.execPath, [main, '--log-format=yaml']), (error: { code?: number; stderr?: string }) => {
     assert.equal(error.code, 1);
-    assert.equal(error.stderr, 'error: invalid flags: --log-format: must be one of "text" or "json"\n');
+    assert.equal(error.stderr, 'error: invalid argument "yaml" for "--log-format" flag: must be one of "text" or "json"\n');
+    return true;
+  });
+  await assert.rejects(run(process.execPath, [main, '--tls-min-version=TLS9']), (error: { code?: number; stderr?: string }) => {
+    assert.equal(error.code, 1);
+    assert.match(error.stderr ?? '', /^error: invalid flags: --tls-min-version: unknown TLS version "TLS9"/);
     return true;
   });
 });

@@ -2,20 +2,22 @@
 
 import { createLogger } from '@trust-manager/shared/kube/logging.ts';
 
-import { parseWebhookFlags } from './flags.ts';
+import { parseWebhookFlags, type WebhookConfig } from './flags.ts';
 import { startWebhook } from './server.ts';
 
-const parsed = parseWebhookFlags(process.argv.slice(2));
-if (parsed.kind === 'help') {
-  process.stdout.write(parsed.text);
-  process.exit(0);
-}
-if (parsed.kind === 'error') {
-  process.stderr.write(`error: ${parsed.message}\n`);
+let config: WebhookConfig;
+try {
+  const parsed = parseWebhookFlags(process.argv.slice(2));
+  if (parsed.kind === 'help') {
+    process.stdout.write(parsed.text);
+    process.exit(0);
+  }
+  config = parsed.config;
+} catch (error) {
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 }
 
-const { config } = parsed;
 const logger = createLogger({ format: config.logFormat, verbosity: config.logLevel, base: { component: 'webhook' } });
 
 try {
