@@ -9,7 +9,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { get } from 'node:http';
 import { request } from 'node:https';
 import { createRequire } from 'node:module';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +18,8 @@ import { parseArgs } from 'node:util';
 import { WEBHOOK_PATH } from '@trust-manager/shared/api/constants.ts';
 import { clearCertificateCache } from '@trust-manager/shared/certs/certificate.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
+import { freePort } from '@trust-manager/shared/testing/net.ts';
+import { admissionReview, bundleObject } from '@trust-manager/webhook/testing/admission-review.ts';
 import { makeServingCertificate, writeServingCertificate } from '@trust-manager/webhook/testing/serving-cert.ts';
 import { validateBundle } from '@trust-manager/webhook/validate.ts';
 
@@ -48,30 +49,7 @@ const connections = Number(values.connections);
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 function review(spec: unknown): string {
-  return JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: '6f1c5c1e-bench-4000-8000-000000000000',
-      kind: { group: 'trust.cert-manager.io', version: 'v1alpha1', kind: 'Bundle' },
-      resource: { group: 'trust.cert-manager.io', version: 'v1alpha1', resource: 'bundles' },
-      requestKind: { group: 'trust.cert-manager.io', version: 'v1alpha1', kind: 'Bundle' },
-      name: 'bench',
-      operation: 'CREATE',
-      userInfo: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
-      object: { apiVersion: 'trust.cert-manager.io/v1alpha1', kind: 'Bundle', metadata: { name: 'bench' }, spec },
-      oldObject: null,
-      dryRun: false,
-    },
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  return JSON.stringify(admissionReview(bundleObject('bench', spec)));
 }
 
 async function waitReady(port: number): Promise<void> {

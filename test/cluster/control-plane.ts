@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
+import { freePort } from '@trust-manager/shared/testing/net.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCA, issueCertificate, createSigningKey } from './pki.ts';
 import { ManagedProcess } from './processes.ts';
@@ -31,16 +31,7 @@ export interface ControlPlaneOptions {
 
 export const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/24';
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 export class ControlPlaneError extends Error {
   override name = 'ControlPlaneError';

@@ -9,6 +9,7 @@ import { WEBHOOK_PATH } from '@trust-manager/shared/api/constants.ts';
 import { buildApp } from './app.ts';
 import { createWebhookMetrics } from './metrics.ts';
 import { bundle, upstreamCases } from './testing/upstream-cases.ts';
+import { admissionReview } from './testing/admission-review.ts';
 
 function memoryLogger(): { logger: ReturnType<typeof pino>; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
@@ -36,25 +37,7 @@ function setup() {
   return { app, metrics, log };
 }
 
-function review(object: unknown, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: 'a8b1c2d3-0000-4000-8000-000000000001',
-      kind: { group: 'trust.cert-manager.io', version: 'v1alpha1', kind: 'Bundle' },
-      resource: { group: 'trust.cert-manager.io', version: 'v1alpha1', resource: 'bundles' },
-      requestKind: { group: 'trust.cert-manager.io', version: 'v1alpha1', kind: 'Bundle' },
-      name: 'test-bundle',
-      operation: 'CREATE',
-      userInfo: { username: 'admin' },
-      object,
-      oldObject: null,
-      dryRun: false,
-      ...overrides,
-    },
-  };
-}
+const review = admissionReview;
 
 interface ReviewResponse {
   apiVersion: string;
