@@ -3,7 +3,9 @@
 // user sees. Run: bash test/cluster/with-cluster.sh node --test test/e2e/webhook.test.ts
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -31,6 +33,8 @@ let configurationName: string;
 let selectorLabel: Record<string, string>;
 let caPem: string;
 let leafPem: string;
+let servingHost: string;
+let servingPort: number;
 
 before(async () => {
   cluster = await useCluster();
@@ -54,6 +58,8 @@ before(async () => {
 
   const host = cluster.localAddress ?? '127.0.0.1';
   const [port, probePort, metricsPort] = [await freePort(host), await freePort(), await freePort()];
+  servingHost = host;
+  servingPort = port;
   webhook = new ManagedProcess('webhook', process.execPath, [
     join(REPO_ROOT, 'webhook/src/main.ts'),
     `--webhook-host=${host}`,
@@ -181,4 +187,52 @@ test('the CRD still rejects what the schema forbids before the webhook is asked'
   assert.notEqual(result.code, 0);
   assert.match(result.stderr, /spec\.sources: Invalid value: 0: spec\.sources in body should have at least 1 items/);
   assert.doesNotMatch(result.stderr, /admission webhook/);
+});
+
+/** The certificate the webhook serves right now (SHA-256 fingerprint). */
+function servedFingerprint(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: servingHost, port: servingPort, rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerX509Certificate()?.fingerprint256 ?? '');
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+}
+
+test('a rotated serving certificate is served without a restart while admissions keep succeeding', async () => {
+  // cert-manager issues a new key pair from a new CA; cainjector publishes both CAs during the change.
+  const newCA = await createCA('webhook-e2e-ca-2');
+  const rotated = await issueCertificate(newCA, {
+    commonName: `${SERVICE}.${namespace}.svc`,
+    dnsNames: [`${SERVICE}.${namespace}.svc`],
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+  });
+  await cluster.kubectl(['patch', 'validatingwebhookconfiguration', configurationName, '--type=json', '-p',
+    JSON.stringify([{ op: 'replace', path: '/webhooks/0/clientConfig/caBundle', value: Buffer.from(`${caPem.trim()}\n${newCA.certPem.trim()}\n`).toString('base64') }])]);
+
+  const before = await servedFingerprint();
+  let rotatedAt = 0;
+  const outcomes: string[] = [];
+  const bad = bundle(uniqueName('rotation'), { sources: [{ useDefaultCAs: false }] });
+  for (let i = 0; i < 40; i++) {
+    if (i === 5) {
+      // Written the way the kubelet updates a Secret volume: new files, then an atomic rename.
+      writeFileSync(join(workDir, 'tls.key.new'), rotated.keyPem, { mode: 0o600 });
+      writeFileSync(join(workDir, 'tls.crt.new'), rotated.certPem);
+      renameSync(join(workDir, 'tls.key.new'), join(workDir, 'tls.key'));
+      renameSync(join(workDir, 'tls.crt.new'), join(workDir, 'tls.crt'));
+      rotatedAt = i;
+    }
+    const result = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: JSON.stringify(bad), allowFail: true });
+    outcomes.push(result.stderr.includes(`admission webhook "${WEBHOOK_NAME}" denied the request`) ? 'answered' : `failed: ${result.stderr.trim()}`);
+    if (i > rotatedAt && rotatedAt > 0 && (await servedFingerprint()) !== before && i > rotatedAt + 3) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  assert.deepEqual(outcomes.filter((o) => o !== 'answered'), [], 'every admission during the rotation was answered by the webhook');
+  const after = await servedFingerprint();
+  assert.notEqual(after, before);
+  assert.equal(after, new X509Certificate(rotated.certPem).fingerprint256);
+  assert.equal(webhook.running, true, 'the same webhook process kept serving');
 });
