@@ -3,7 +3,8 @@
 #
 #   docker build -t trust-manager .
 #       The operator image: the controller and the webhook, two entrypoints in one image.
-#         node /app/controller/src/main.ts [flags]      (the default command)
+#         node --max-semi-space-size=2 /app/controller/src/main.ts [flags]   (the default command;
+#                                                     the V8 flag: controller/src/node-flags.ts)
 #         node /app/webhook/src/main.ts [flags]
 #
 #   docker build --target trust-pkg-debian -t trust-pkg-debian-trixie:<version tag> .
@@ -73,7 +74,7 @@ WORKDIR /app
 COPY --from=build /app /app
 USER 65532:65532
 ENTRYPOINT ["node"]
-CMD ["/app/controller/src/main.ts"]
+CMD ["--max-semi-space-size=2", "/app/controller/src/main.ts"]
 LABEL org.opencontainers.image.title="trust-manager" \
       org.opencontainers.image.description="trust-manager (TypeScript): Bundle controller and validating webhook" \
       org.opencontainers.image.licenses="Apache-2.0"

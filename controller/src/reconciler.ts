@@ -9,6 +9,7 @@ import { isNotFound } from '@trust-manager/shared/kube/client.ts';
 import type { EventRecorder } from '@trust-manager/shared/kube/events.ts';
 import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
 import { BUNDLES, CONFIGMAPS, SECRETS, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
+import { ApplyBodySerializer } from './apply-body.ts';
 import type { Caches } from './caches.ts';
 import type { ReconcileOptions } from './core/options.ts';
 import { applyFailure, desiredTargets, planReconcile, type EventSpec, type ReconcilePlan, type StatusDecision } from './core/reconcile.ts';
@@ -135,9 +136,11 @@ export class Reconciler {
   async #apply(bundle: Bundle, plan: ReconcilePlan, signal: AbortSignal, log: Logger): Promise<Array<{ ref: TargetRef; message: string }>> {
     const failures = new Map<number, { ref: TargetRef; message: string }>();
     const indexed = plan.apply.map((item, index) => ({ ...item, index }));
+    // Every body carries the same bundle: serialise it once for this reconcile, not once per target.
+    const serializer = new ApplyBodySerializer();
     await forEachBounded(indexed, this.#deps.maxConcurrentWrites, signal, async ({ ref, body, index }) => {
       try {
-        const result = await this.#deps.applier.apply(resourceOf(ref.kind), body(), { metadataOnlyResponse: true });
+        const result = await this.#deps.applier.applyRaw(resourceOf(ref.kind), ref, serializer.serialize(body()), { metadataOnlyResponse: true });
         this.#expectations.expect(bundle.metadata.name, targetRefKey(ref), result.metadata.resourceVersion, Date.now());
         log.debug({ namespace: ref.namespace, kind: ref.kind }, 'wrote target');
       } catch (err) {

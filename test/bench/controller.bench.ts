@@ -6,10 +6,11 @@
 // server-side apply writes at the same concurrency in the same run. Then: controller RSS after
 // sync, RSS after a restart with 2,000 unrelated 100 KB ConfigMaps in the cluster, and the writes a
 // resync of a synced cluster costs (must be 0). Prints a Markdown table.
+// TM_BENCH_CONTROLLER_NODE_OPTIONS: Node/V8 options for the controller processes only; by default the
+// flags the chart runs the controller with (controller/src/node-flags.ts); printed with the results.
 import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { BUNDLE_LABEL, HASH_ANNOTATION } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
 import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testing/fixtures.ts';
@@ -27,6 +28,7 @@ import { ControlPlane, freePort } from '../cluster/control-plane.ts';
 import { installBundleCRDFromPath } from '../cluster/harness.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
 import { startController, TestKube, waitFor, type ControllerProcess } from '../integration/controller-support.ts';
+import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
 
 const COUNTS = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const NAMESPACE_COUNTS = COUNTS.length > 0 ? COUNTS : [100, 1000];
@@ -35,6 +37,9 @@ const TRUST_NS = 'bench-trust';
 const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const UNRELATED_CONFIGMAPS = 2000;
 const UNRELATED_SIZE = 100 * 1024;
+const CONTROLLER_NODE_OPTIONS = process.env.TM_BENCH_CONTROLLER_NODE_OPTIONS ?? CONTROLLER_NODE_FLAGS.join(' ');
+// The controller processes inherit the environment; nothing else here is a Node process.
+if (CONTROLLER_NODE_OPTIONS !== '') process.env.NODE_OPTIONS = CONTROLLER_NODE_OPTIONS;
 
 const rows: Array<[string, string]> = [];
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
@@ -86,9 +91,7 @@ async function main(): Promise<void> {
   let controller: ControllerProcess | undefined;
   try {
     await installBundleCRDFromPath(plane.kubeconfigPath);
-    const kc = new KubeConfig();
-    kc.loadFromFile(plane.kubeconfigPath);
-    const client = new KubeClient(kc);
+    const client = KubeClient.load(plane.kubeconfigPath);
     const kube = new TestKube(client);
     const applier = new Applier(client);
 
@@ -229,7 +232,8 @@ async function main(): Promise<void> {
     await client.close();
 
     const command = `node test/bench/controller.bench.ts ${NAMESPACE_COUNTS.join(' ')}`;
-    process.stdout.write(`\nCommand: \`${command}\` (Node ${process.version}; etcd, kube-apiserver, controller and this bench share the machine's cores)\n\n`);
+    const nodeOptions = CONTROLLER_NODE_OPTIONS !== '' ? `TM_BENCH_CONTROLLER_NODE_OPTIONS='${CONTROLLER_NODE_OPTIONS}' ` : '';
+    process.stdout.write(`\nCommand: \`${nodeOptions}${command}\` (Node ${process.version}; etcd, kube-apiserver, controller and this bench share the machine's cores)\n\n`);
     process.stdout.write('| measurement | value |\n|---|---:|\n');
     for (const [what, value] of rows) process.stdout.write(`| ${what} | ${value} |\n`);
     if (restarted.writes !== 0 || withUnrelated.writes !== 0) {

@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { all, container, controller, find, render, webhook, type Deployment } from './helm.ts';
+import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
 
 const RESTRICTED = {
   allowPrivilegeEscalation: false,
@@ -24,7 +25,7 @@ describe('controller Deployment', () => {
     assert.equal(d.metadata.namespace, 'trust');
     const c = container(d);
     assert.equal(c.name, 'trust-manager');
-    assert.deepEqual(c.command, ['node', '/app/controller/src/main.ts']);
+    assert.deepEqual(c.command, ['node', ...CONTROLLER_NODE_FLAGS, '/app/controller/src/main.ts']);
     assert.deepEqual(c.args, [
       '--log-format=text',
       '--log-level=1',

@@ -10,6 +10,7 @@ import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { container, controller, render, webhook } from '../chart/helm.ts';
+import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -110,7 +111,7 @@ describe('Dockerfile structure', () => {
     const s = stage('trust-manager');
     assert.equal(s.base, '${NODE_IMAGE}');
     assert.deepEqual(last(s, 'ENTRYPOINT')?.words, ['node']);
-    assert.deepEqual(last(s, 'CMD')?.words, ['/app/controller/src/main.ts']);
+    assert.deepEqual(last(s, 'CMD')?.words, [...CONTROLLER_NODE_FLAGS, '/app/controller/src/main.ts']);
     assert.equal(last(s, 'WORKDIR')?.args, '/app');
     const copy = last(s, 'COPY');
     assert.equal(copy?.flags.from, 'build');
@@ -124,11 +125,11 @@ describe('Dockerfile structure', () => {
     const objects = await render();
     const build = stage('build');
     assert.equal(last(build, 'WORKDIR')?.args, '/app');
-    for (const [d, path] of [
-      [controller(objects), '/app/controller/src/main.ts'],
-      [webhook(objects), '/app/webhook/src/main.ts'],
+    for (const [d, nodeFlags, path] of [
+      [controller(objects), CONTROLLER_NODE_FLAGS, '/app/controller/src/main.ts'],
+      [webhook(objects), [], '/app/webhook/src/main.ts'],
     ] as const) {
-      assert.deepEqual(container(d).command, ['node', path]);
+      assert.deepEqual(container(d).command, ['node', ...nodeFlags, path]);
       const repoPath = posix.relative('/app', path);
       assert.ok(existsSync(join(REPO, repoPath)), repoPath);
       const srcDir = repoPath.split('/').slice(0, 2).join('/');

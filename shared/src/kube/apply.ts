@@ -1,7 +1,7 @@
 // Writes: server-side apply (always with our field manager and force) and delete. Every write is
 // reported to an optional observer, which the controller turns into metrics.
 import { FIELD_MANAGER } from '../api/constants.ts';
-import { isNotFound, type KubeClient } from './client.ts';
+import { isNotFound, type KubeClient, type RawBody } from './client.ts';
 import type { KubeObject } from './object.ts';
 import { ACCEPT_METADATA } from './reflector.ts';
 import { resourcePath, type ResourceType } from './resource.ts';
@@ -44,14 +44,26 @@ export class Applier {
   }
 
   /** Server-side apply of `object` (it must carry apiVersion, kind and metadata.name[/namespace]). */
-  async apply<R extends KubeObject = KubeObject>(resource: ResourceType, object: KubeObject, options: ApplyOptions = {}): Promise<R> {
+  apply<R extends KubeObject = KubeObject>(resource: ResourceType, object: KubeObject, options: ApplyOptions = {}): Promise<R> {
+    return this.#apply<R>(resource, object.metadata, object, options);
+  }
+
+  /**
+   * Server-side apply of a body serialised ahead of time (see RawBody); `target` must name the
+   * object the body describes.
+   */
+  applyRaw<R extends KubeObject = KubeObject>(resource: ResourceType, target: { namespace?: string | undefined; name: string }, body: RawBody, options: ApplyOptions = {}): Promise<R> {
+    return this.#apply<R>(resource, target, body, options);
+  }
+
+  async #apply<R extends KubeObject>(resource: ResourceType, target: { namespace?: string | undefined; name: string }, body: KubeObject | RawBody, options: ApplyOptions): Promise<R> {
     let ok = false;
     try {
       const result = await this.#client.json<R>({
         method: 'PATCH',
-        path: resourcePath(resource, { namespace: object.metadata.namespace, name: object.metadata.name, subresource: options.subresource }),
+        path: resourcePath(resource, { namespace: target.namespace, name: target.name, subresource: options.subresource }),
         query: { fieldManager: this.#fieldManager, force: true },
-        body: object,
+        body,
         contentType: APPLY_PATCH_CONTENT_TYPE,
         accept: options.metadataOnlyResponse ? ACCEPT_METADATA : undefined,
         signal: options.signal,

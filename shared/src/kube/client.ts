@@ -1,18 +1,21 @@
-// HTTP access to the Kubernetes API: client-node's KubeConfig supplies the server, TLS material,
-// proxy settings and credentials; undici sends the requests over one pooled set of connections.
-// client-node's own request path builds a new connection pool for every call, which a controller
-// writing to thousands of namespaces cannot afford, so we build the dispatcher once.
+// HTTP access to the Kubernetes API: a KubeConnection (kubeconfig.ts: our own loader for in-cluster
+// and ordinary kubeconfigs, client-node's KubeConfig only for exec/auth-provider users) supplies the
+// server, TLS material, proxy and credentials; undici sends the requests over one pooled set of
+// connections. client-node's own request path builds a new connection pool for every call, which a
+// controller writing to thousands of namespaces cannot afford, so we build the dispatcher once.
+// Nothing here imports client-node at run time: its KubeConfig alone costs ~60 MB RSS (it loads
+// every generated API class).
 //
 // HTTP/1.1 only: undici 8 would negotiate HTTP/2 and multiplex everything over one connection. Under
 // a burst of concurrent large writes kube-apiserver answered that with ENHANCE_YOUR_CALM, and
 // undici let the resulting stream error escape as an uncaught exception (seen in the controller
 // benchmark). With HTTP/1.1 each write in flight has its own connection, and watches never share
 // a connection with writes.
-import type { AgentOptions, RequestOptions as HttpsRequestOptions } from 'node:https';
-import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import { sleep } from './backoff.ts';
+import { connectionFromKubeConfig, loadKubeConnection, type KubeConnection } from './kubeconfig.ts';
 
 export type Verb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -21,7 +24,7 @@ export interface KubeRequest {
   /** Absolute API path, e.g. from resourcePath(). */
   path: string;
   query?: Record<string, string | number | boolean | undefined>;
-  /** Objects are sent as JSON; strings as they are. */
+  /** Objects are sent as JSON; strings and RawBody as they are. */
   body?: unknown;
   contentType?: string;
   accept?: string;
@@ -77,8 +80,42 @@ export interface KubeClientOptions {
   maxThrottleRetries?: number;
 }
 
+/**
+ * A body serialised ahead of time, as chunks sent in order without being joined: large shared parts
+ * (a bundle every target carries) are then one Buffer for all requests instead of a copy per request.
+ */
+export class RawBody {
+  readonly chunks: readonly Uint8Array[];
+  readonly byteLength: number;
+
+  constructor(chunks: readonly Uint8Array[]) {
+    this.chunks = chunks;
+    this.byteLength = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  }
+
+  /**
+   * The chunks cut into views of at most `max` bytes (no copies). Written one by one with
+   * backpressure, a large body then never sits whole in a TLS socket's output buffer: 32 writes in
+   * flight cost 32 pieces of memory, not 32 encrypted copies of the body.
+   */
+  pieces(max: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const chunk of this.chunks) {
+      for (let offset = 0; offset < chunk.byteLength; offset += max) out.push(chunk.subarray(offset, Math.min(offset + max, chunk.byteLength)));
+    }
+    return out;
+  }
+
+  toString(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+/** Largest piece of a RawBody handed to the socket at once (see RawBody.pieces). */
+const WRITE_PIECE_BYTES = 64 * 1024;
+
 interface Credentials {
-  headers: Record<string, string>;
+  headers: Record<string, string | string[]>;
   takenAt: number;
 }
 
@@ -89,29 +126,24 @@ const MAX_RETRY_AFTER_MS = 10_000;
 
 export class KubeClient {
   readonly server: string;
-  readonly #kc: KubeConfig;
+  readonly #connection: KubeConnection;
   readonly #credentialRefreshMs: number;
   readonly #maxThrottleRetries: number;
   #dispatcher: Promise<Dispatcher> | undefined;
   #credentials: Credentials | undefined;
   #pendingCredentials: Promise<Credentials> | undefined;
 
-  constructor(kc: KubeConfig, options: KubeClientOptions = {}) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    this.server = cluster.server.replace(/\/+$/, '');
-    this.#kc = kc;
+  /** A KubeConnection (see kubeconfig.ts), or a client-node KubeConfig the caller already loaded. */
+  constructor(config: KubeConnection | KubeConfig, options: KubeClientOptions = {}) {
+    this.#connection = isKubeConnection(config) ? config : connectionFromKubeConfig(config);
+    this.server = this.#connection.server.replace(/\/+$/, '');
     this.#credentialRefreshMs = options.credentialRefreshMs ?? 60_000;
     this.#maxThrottleRetries = options.maxThrottleRetries ?? 5;
   }
 
   /** A client for `--kubeconfig <path>` (optionally a context), else in-cluster or ~/.kube/config. */
-  static load(kubeconfigPath?: string, context?: string): KubeClient {
-    const kc = new KubeConfig();
-    if (kubeconfigPath !== undefined && kubeconfigPath !== '') kc.loadFromFile(kubeconfigPath);
-    else kc.loadFromDefault();
-    if (context !== undefined && context !== '') kc.setCurrentContext(context);
-    return new KubeClient(kc);
+  static load(kubeconfigPath?: string, context?: string, options: KubeClientOptions = {}): KubeClient {
+    return new KubeClient(loadKubeConnection({ ...(kubeconfigPath !== undefined ? { path: kubeconfigPath } : {}), ...(context !== undefined ? { context } : {}) }), options);
   }
 
   /** Sends a request and parses the JSON answer; non-2xx answers throw KubeApiError. */
@@ -143,17 +175,28 @@ export class KubeClient {
     for (const [key, value] of Object.entries(req.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
-    let body: string | undefined;
-    if (req.body !== undefined) body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+    // Bytes once, not per attempt (undici would convert a string on every send).
+    let body: Buffer | readonly Uint8Array[] | undefined;
+    let contentLength: number | undefined;
+    if (req.body instanceof RawBody) {
+      body = req.body.pieces(WRITE_PIECE_BYTES);
+      contentLength = req.body.byteLength;
+    } else if (req.body !== undefined) {
+      body = Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body), 'utf8');
+    }
 
     for (let attempt = 0; ; attempt++) {
       const credentials = await this.#getCredentials();
-      const headers: Record<string, string> = { ...credentials.headers, accept: req.accept ?? 'application/json' };
+      const headers: Record<string, string | string[]> = { ...credentials.headers, accept: req.accept ?? 'application/json' };
       if (body !== undefined) headers['content-type'] = req.contentType ?? 'application/json';
+      if (contentLength !== undefined) headers['content-length'] = String(contentLength);
       const res = await request(url, {
         method: req.method ?? 'GET',
         headers,
-        body: body ?? null,
+        // An array of pieces is an iterable body, which undici writes piece by piece, waiting for the
+        // socket to drain in between (its request() typings omit iterables; Dispatcher.dispatch
+        // documents them). The array is re-iterable for retries.
+        body: (body ?? null) as Buffer | null,
         signal: req.signal ?? null,
         dispatcher: await this.#getDispatcher(),
         headersTimeout: req.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
@@ -180,27 +223,11 @@ export class KubeClient {
   }
 
   async #buildDispatcher(): Promise<Dispatcher> {
-    const https: HttpsRequestOptions = {};
-    await this.#kc.applyToHTTPSOptions(https);
-    const tls: AgentOptions = {};
-    if (https.ca !== undefined) tls.ca = https.ca;
-    if (https.cert !== undefined) tls.cert = https.cert;
-    if (https.key !== undefined) tls.key = https.key;
-    if (https.pfx !== undefined) tls.pfx = https.pfx;
-    if (https.passphrase !== undefined) tls.passphrase = https.passphrase;
-    if (https.rejectUnauthorized !== undefined) tls.rejectUnauthorized = https.rejectUnauthorized;
-    if (https.servername !== undefined) tls.servername = https.servername;
-    const options = this.#kc.createDispatcherOptions(this.#kc.getCurrentCluster(), tls);
-    switch (options.type) {
-      case 'agent':
-        return new Agent({ connect: options.connect, allowH2: false });
-      case 'none':
-        return new Agent({ connect: { keepAlive: true, keepAliveInitialDelay: 30_000 }, allowH2: false });
-      case 'proxy':
-        return new ProxyAgent({ uri: options.uri, requestTls: options.requestTls, connect: options.connect, allowH2: false });
-      case 'socks':
-        throw new Error(`kubeconfig proxy-url ${options.uri}: SOCKS proxies are not supported`);
-    }
+    const { tls, proxyUrl } = await this.#connection.transport();
+    // undici's keep-alive default (60 s) can race cloud load balancers' idle timeouts; 30 s as client-go.
+    const keepAlive = { keepAlive: true, keepAliveInitialDelay: 30_000 };
+    if (proxyUrl !== undefined) return new ProxyAgent({ uri: proxyUrl, requestTls: tls, connect: keepAlive, allowH2: false });
+    return new Agent({ connect: { ...tls, ...keepAlive }, allowH2: false });
   }
 
   async #getCredentials(): Promise<Credentials> {
@@ -213,16 +240,14 @@ export class KubeClient {
   }
 
   async #takeCredentials(): Promise<Credentials> {
-    const ctx = new RequestContext(this.server, HttpMethod.GET);
-    await this.#kc.applySecurityAuthentication(ctx);
-    const headers: Record<string, string> = {};
-    for (const [key, value] of Object.entries(ctx.getHeaders())) headers[key.toLowerCase()] = String(value);
-    // client-node built a connection pool for this context too; ours (#buildDispatcher) is used instead.
-    void ctx.getDispatcher()?.close();
-    const credentials = { headers, takenAt: Date.now() };
+    const credentials = { headers: await this.#connection.credentials(), takenAt: Date.now() };
     this.#credentials = credentials;
     return credentials;
   }
+}
+
+function isKubeConnection(config: KubeConnection | KubeConfig): config is KubeConnection {
+  return typeof (config as Partial<KubeConnection>).credentials === 'function' && typeof (config as Partial<KubeConnection>).transport === 'function';
 }
 
 function apiError(statusCode: number, text: string): KubeApiError {
