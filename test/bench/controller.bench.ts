@@ -8,6 +8,7 @@
 // resync of a synced cluster costs (must be 0). Prints a Markdown table.
 // TM_BENCH_CONTROLLER_NODE_OPTIONS: Node/V8 options for the controller processes only; by default the
 // flags the chart runs the controller with (controller/src/node-flags.ts); printed with the results.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,7 @@ const CONTROLLER_NODE_OPTIONS = process.env.TM_BENCH_CONTROLLER_NODE_OPTIONS ?? 
 if (CONTROLLER_NODE_OPTIONS !== '') process.env.NODE_OPTIONS = CONTROLLER_NODE_OPTIONS;
 
 const rows: Array<[string, string]> = [];
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 
 /** etcd keeps every revision until compaction; compact and defragment between phases so a run stays far below the 2 GiB quota. */
@@ -196,11 +198,16 @@ async function main(): Promise<void> {
       const bundles = NAMESPACE_COUNTS.length;
       await waitFor('every Bundle reconciled', async () => ((await proc.metric('trust_manager_reconcile_total')) >= bundles ? true : undefined), 600_000);
       await waitFor('queue empty', async () => ((await proc.metric('trust_manager_workqueue_depth')) === 0 ? true : undefined));
-      return {
-        rss: await proc.metric('process_resident_memory_bytes'),
-        heap: await proc.metric('nodejs_heap_size_used_bytes'),
-        writes: await proc.metric('trust_manager_api_writes_total'),
-      };
+      // One sample catches whatever start-up allocation the GC has not returned yet: take the median
+      // of samples over a few seconds of idling, so runs (with and without unrelated objects) compare.
+      const rssSamples: number[] = [];
+      const heapSamples: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        await sleep(500);
+        rssSamples.push(await proc.metric('process_resident_memory_bytes'));
+        heapSamples.push(await proc.metric('nodejs_heap_size_used_bytes'));
+      }
+      return { rss: median(rssSamples), heap: median(heapSamples), writes: await proc.metric('trust_manager_api_writes_total') };
     };
     const afterRollout = await settle(controller!);
     await controller!.stop();
