@@ -13,6 +13,7 @@ echo "== control-plane binaries (cached under ~/.cache/trust-manager-ts)"
 bash test/cluster/build-testbin.sh >/dev/null
 
 echo "== tests"
-# Files run one after another (node's default on 2 cores); each file's tests share one control plane.
-exec bash test/cluster/with-cluster.sh node --test --test-reporter=spec --test-timeout=600000 \
+# Files run one after another: test files that start a controller must not share the cluster with
+# another controller (each reconciles every Bundle). All files share one control plane.
+exec bash test/cluster/with-cluster.sh node --test --test-concurrency=1 --test-reporter=spec --test-timeout=600000 \
   "shared/src/**/*.test.ts" "controller/src/**/*.test.ts" "webhook/src/**/*.test.ts" "test/**/*.test.ts" "$@"
