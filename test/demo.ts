@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { useCluster, eventually, kubectlHint, runCommand } from './cluster/harness.ts';
+import { useCluster, waitFor, kubectlHint, runCommand } from './cluster/harness.ts';
 import { installCertManagerCRDs, issueCertificatesAndInjectCA } from './e2e/support/cert-manager.ts';
 import { CHART_DIR, PACKAGE_FILE, REPO_ROOT, startReleaseProcesses, writePackage } from './e2e/support/trust-manager.ts';
 import type { DefaultPackage } from '@trust-manager/shared/package/package.ts';
@@ -58,7 +58,7 @@ const bundle = {
   },
 };
 console.log((await apply(bundle)).stdout.trimEnd());
-await eventually('the Bundle to be synced', async () => {
+await waitFor('the Bundle to be synced', async () => {
   const r = await cluster.kubectl(['get', 'bundle', 'trust-manager-bundle', '-o', 'jsonpath={.status.conditions[?(@.type=="Synced")].status}']);
   return r.stdout === 'True' ? true : undefined;
 });
@@ -76,7 +76,7 @@ console.log(outside.stderr.trimEnd());
 
 step('a new labelled namespace gets its target');
 await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-c', labels: { 'trust-bundle': 'enabled' } } });
-await eventually('team-c target', async () => ((await cluster.kubectl(['get', 'configmap', '-n', 'team-c', 'trust-manager-bundle'], { allowFail: true })).code === 0 ? true : undefined));
+await waitFor('team-c target', async () => ((await cluster.kubectl(['get', 'configmap', '-n', 'team-c', 'trust-manager-bundle'], { allowFail: true })).code === 0 ? true : undefined));
 await show(['get', 'configmaps', '-A', '-l', 'trust.cert-manager.io/bundle=trust-manager-bundle']);
 
 // The package image's tag is the package version with "+" and "~" made "-" (images/package/make-package.ts).
@@ -91,7 +91,7 @@ const newImage = writePackage(mkdtempSync(join(tmpdir(), 'tm-demo-package-image-
 });
 console.log('the controller pod rolls (its init container image changed); the init container copies the new package');
 processes = await startReleaseProcesses(cluster, { release: 'trust-manager', namespace: NAMESPACE, packageImageDir: newImage });
-await eventually('the new defaultCAVersion', async () => {
+await waitFor('the new defaultCAVersion', async () => {
   const r = await cluster.kubectl(['get', 'bundle', 'trust-manager-bundle', '-o', 'jsonpath={.status.defaultCAVersion}']);
   return r.stdout.includes(`-${madePackage.version}-demo-`) ? true : undefined;
 });

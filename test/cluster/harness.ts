@@ -56,14 +56,28 @@ export function kubectlHint(kubeconfigPath: string, binDir: string): string {
   return `${enter}env KUBECONFIG=${kubeconfigPath} ${join(binDir, 'kubectl')}`;
 }
 
-/** Polls until the probe returns a value (not undefined); the timeout only guards against a hang. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+/**
+ * Polls until the probe returns a value (not undefined, false or null). A probe that throws is tried
+ * again; the timeout only guards against a hang and reports the last error.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | null | Promise<T | undefined | false | null>,
+  timeoutMs = 90_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(250);
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false && value !== null) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ''}`);
+    }
+    await sleep(100);
   }
 }
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type V1Deployment } from '@kubernetes/client-node';
-import { useCluster, eventually, type TestCluster } from '../cluster/harness.ts';
+import { useCluster, waitFor, type TestCluster } from '../cluster/harness.ts';
 import { installCertManagerCRDs, issueCertificatesAndInjectCA } from './support/cert-manager.ts';
 import { CHART_DIR, releaseManifests, findObject, startReleaseProcesses, serviceAccountKubeconfig, writePackage, type RunningProcesses } from './support/trust-manager.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
@@ -113,10 +113,10 @@ async function acceptsGoodAndRejectsBad(suffix: string): Promise<void> {
     target: { configMap: { key: 'trust.pem' }, namespaceSelector: { matchLabels: { 'trust-demo': 'yes' } } },
   }));
   assert.equal(good.code, 0, good.stderr);
-  const target = await eventually(`ConfigMap ${name} in ${selected}`, () => configMapData(selected, name));
+  const target = await waitFor(`ConfigMap ${name} in ${selected}`, () => configMapData(selected, name));
   assert.equal((target.data['trust.pem'] ?? '').match(/BEGIN CERTIFICATE/g)?.length, 2);
   assert.equal(await configMapData(unselected, name), undefined);
-  const condition = await eventually('Synced=True', async () => {
+  const condition = await waitFor('Synced=True', async () => {
     const c = await syncedCondition(name);
     return c?.status === 'True' ? c : undefined;
   });
@@ -179,8 +179,8 @@ describe('helm upgrade of defaultPackageImage.tag', () => {
     const privateCA = await makeCA({ cn: 'upgrade-private' });
     await kubectlApply(bundle('with-defaults', { sources: [{ useDefaultCAs: true }, { inLine: privateCA.pem }], target: { configMap: { key: 'ca.pem' } } }));
     await kubectlApply(bundle('without-defaults', { sources: [{ inLine: privateCA.pem }], target: { configMap: { key: 'ca.pem' } } }));
-    await eventually('defaultCAVersion of the old package', async () => ((await readBundle('with-defaults')).status?.defaultCAVersion === packageStringID(oldPkg) ? true : undefined));
-    const before = { with: await eventually('target', () => configMapData(target, 'with-defaults')), without: await eventually('target', () => configMapData(target, 'without-defaults')) };
+    await waitFor('defaultCAVersion of the old package', async () => ((await readBundle('with-defaults')).status?.defaultCAVersion === packageStringID(oldPkg) ? true : undefined));
+    const before = { with: await waitFor('target', () => configMapData(target, 'with-defaults')), without: await waitFor('target', () => configMapData(target, 'without-defaults')) };
     assert.equal((await readBundle('without-defaults')).status?.defaultCAVersion, undefined);
 
     const renderedBefore = findObject<V1Deployment>(await releaseManifests(cluster, RELEASE, NAMESPACE), 'Deployment', 'trust-manager');
@@ -202,8 +202,8 @@ describe('helm upgrade of defaultPackageImage.tag', () => {
     const newImage = writePackage(mkdtempSync(join(tmpdir(), 'tm-package-image-')), newPkg);
     installed!.processes = await startReleaseProcesses(cluster, { release: RELEASE, namespace: NAMESPACE, packageImageDir: newImage });
 
-    await eventually('defaultCAVersion of the new package', async () => ((await readBundle('with-defaults')).status?.defaultCAVersion === packageStringID(newPkg) ? true : undefined));
-    const moved = await eventually('the useDefaultCAs target to change', async () => {
+    await waitFor('defaultCAVersion of the new package', async () => ((await readBundle('with-defaults')).status?.defaultCAVersion === packageStringID(newPkg) ? true : undefined));
+    const moved = await waitFor('the useDefaultCAs target to change', async () => {
       const now = await configMapData(target, 'with-defaults');
       return now && now.data['ca.pem'] !== before.with.data['ca.pem'] ? now : undefined;
     });

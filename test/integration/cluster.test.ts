@@ -5,7 +5,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type V1ConfigMap } from '@kubernetes/client-node';
-import { useCluster, uniqueName, eventually, type TestCluster } from '../cluster/harness.ts';
+import { useCluster, uniqueName, waitFor, type TestCluster } from '../cluster/harness.ts';
 import { applyObject } from '../cluster/crd.ts';
 import { createCA, issueCertificate } from '../cluster/pki.ts';
 import { freePort } from '../cluster/control-plane.ts';
@@ -42,7 +42,7 @@ test('a CRD can be installed and its resources served', async () => {
     },
   } as never);
   const ns = await cluster.newNamespace('crd');
-  await eventually('the Widget kind to be served', async () => {
+  await waitFor('the Widget kind to be served', async () => {
     const r = await cluster.kubectl(['get', 'widgets', '-n', ns], { allowFail: true });
     return r.code === 0 ? true : undefined;
   });
@@ -87,7 +87,7 @@ test('deleting an owner garbage-collects its dependents (kube-controller-manager
     body: { metadata: { name: 'dependent', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata!.uid!, controller: true, blockOwnerDeletion: true }] } },
   });
   await core.deleteNamespacedConfigMap({ namespace: ns, name: 'owner' });
-  await eventually('the dependent to be garbage-collected', async () => ((await exists(core, ns, 'dependent')) ? undefined : true));
+  await waitFor('the dependent to be garbage-collected', async () => ((await exists(core, ns, 'dependent')) ? undefined : true));
 });
 
 test('deleting a namespace completes (kube-controller-manager)', async () => {
@@ -95,7 +95,7 @@ test('deleting a namespace completes (kube-controller-manager)', async () => {
   const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
   await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'content' } } });
   await core.deleteNamespace({ name: ns });
-  await eventually('the namespace to be gone', async () => {
+  await waitFor('the namespace to be gone', async () => {
     try {
       await core.readNamespace({ name: ns });
       return undefined;
@@ -159,7 +159,7 @@ test('a ValidatingWebhookConfiguration with a Service reference reaches a local 
   });
 
   // The API server's informers need a moment to see the EndpointSlice: poll until the webhook answers.
-  await eventually('the webhook to answer', async () => {
+  await waitFor('the webhook to answer', async () => {
     const r = await cluster.kubectl(['create', 'configmap', uniqueName('probe'), '-n', ns, '--dry-run=server'], { allowFail: true });
     return r.code === 0 ? true : undefined;
   });

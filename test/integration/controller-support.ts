@@ -1,9 +1,9 @@
 // Helpers for the controller's process-level tests: start `node controller/src/main.ts` as a child
 // process with flags, follow its JSON log, read its metrics and probes, stop or kill it; and small
 // cluster helpers (apply, get, wait) on our own KubeClient.
+import { waitFor } from '../cluster/harness.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { API_VERSION, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle, BundleCondition } from '@trust-manager/shared/api/types.ts';
 import type { KubeClient} from '@trust-manager/shared/kube/client.ts';
@@ -146,20 +146,7 @@ export function sumMetric(text: string, name: string, labels: Record<string, str
   return sum;
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false && value !== null) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ''}`);
-    await sleep(100);
-  }
-}
+export { waitFor };
 
 export interface ConfigMapObject extends KubeObject {
   data?: Record<string, string>;

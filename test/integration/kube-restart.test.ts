@@ -5,7 +5,6 @@
 //   node --test test/integration/kube-restart.test.ts   (needs the test binaries; see test/cluster)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '@trust-manager/shared/kube/client.ts';
 import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
@@ -14,19 +13,11 @@ import { CONFIGMAPS, resourcePath } from '@trust-manager/shared/kube/resource.ts
 import type { StoreEvent } from '@trust-manager/shared/kube/store.ts';
 import { ControlPlane } from '../cluster/control-plane.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
+import { waitFor } from '../cluster/harness.ts';
 
 let plane: ControlPlane;
 let client: KubeClient;
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 function create(name: string): Promise<KubeObject> {
   return client.json({ method: 'POST', path: resourcePath(CONFIGMAPS, { namespace: 'default' }), body: { metadata: { name } } });

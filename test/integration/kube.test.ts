@@ -16,6 +16,7 @@ import { Reflector } from '@trust-manager/shared/kube/reflector.ts';
 import { BUNDLES, CONFIGMAPS, EVENTS, LEASES, resourcePath } from '@trust-manager/shared/kube/resource.ts';
 import type { StoreEvent } from '@trust-manager/shared/kube/store.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
+import { waitFor } from '../cluster/harness.ts';
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -26,15 +27,6 @@ let client: KubeClient;
 let applier: Applier;
 const writes: WriteRecord[] = [];
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 function configMap(namespace: string, name: string, data: Record<string, string>, labels?: Record<string, string>): ConfigMap {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, ...(labels ? { labels } : {}) }, data };
