@@ -3,7 +3,8 @@
 // Security `restricted` profile. Run through test/cluster/with-cluster.sh with TM_NODE=1.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { CustomObjectsApi, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CONTROLLER, WEBHOOK, livePods, rolledOut as rolledOutIn, nodeEval as nodeEvalIn } from './support.ts';
 import { useCluster, waitFor, type TestCluster } from '../cluster/harness.ts';
 import { readImages, imageTag, type BuiltImages } from '../cluster/images.ts';
 import { installCertManagerCRDs, issueCertificatesAndInjectCA } from '../e2e/support/cert-manager.ts';
@@ -16,12 +17,12 @@ import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
 import { packageStringID, type DefaultPackage } from '@trust-manager/shared/package/package.ts';
 import { GROUP, VERSION, PLURAL } from '@trust-manager/shared/api/constants.ts';
 
-const CONTROLLER = 'trust-manager';
-const WEBHOOK = 'trust-manager-webhook';
 const PACKAGE_PATH = '/packages/cert-manager-package-debian.json';
 
 let cluster: TestCluster;
 let images: BuiltImages;
+const rolledOut = (name: string) => rolledOutIn(cluster, name);
+const nodeEval = (pod: Parameters<typeof nodeEvalIn>[1], script: string) => nodeEvalIn(cluster, pod, script);
 
 before(async () => {
   cluster = await useCluster();
@@ -29,24 +30,6 @@ before(async () => {
   await installCertManagerCRDs(cluster);
   await cluster.kubectl(['create', 'namespace', SOURCES_NAMESPACE]);
 });
-
-async function pods(app: string): Promise<V1Pod[]> {
-  const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
-  const list = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `app=${app}` });
-  return list.items.filter((p) => !p.metadata?.deletionTimestamp);
-}
-
-const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
-
-/** Waits until the Deployment has rolled out completely: every replica updated, Ready, and no old pod left. */
-async function rolledOut(name: string): Promise<V1Pod[]> {
-  await cluster.kubectl(['rollout', 'status', '-n', NAMESPACE, `deployment/${name}`, '--timeout=180s']);
-  return waitFor(`only ready pods of ${name}`, async () => {
-    const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
-    const all = (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `app=${name}` })).items;
-    return all.length > 0 && all.every((p) => isReady(p) && !p.metadata?.deletionTimestamp) ? all : undefined;
-  });
-}
 
 async function install(set: string[]): Promise<void> {
   // The namespace enforces the restricted Pod Security profile before anything is created in it.
@@ -64,14 +47,7 @@ async function uninstall(): Promise<void> {
   await cluster.helm(['uninstall', '-n', NAMESPACE, RELEASE, '--wait', '--timeout', '120s'], { allowFail: true });
   await cluster.kubectl(['delete', 'bundles', '--all'], { allowFail: true });
   await cluster.kubectl(['delete', 'secret', '-n', NAMESPACE, 'trust-manager-tls', '--ignore-not-found']);
-  await waitFor('the release pods to be gone', async () => (await pods(CONTROLLER)).length + (await pods(WEBHOOK)).length === 0 || undefined, 120_000);
-}
-
-/** Runs a command in a container of a pod: the image has no shell, so through the container's own node binary. */
-async function nodeEval(pod: V1Pod, script: string): Promise<string> {
-  const container = pod.spec!.containers[0]!;
-  const node = container.command?.[0] ?? 'node';
-  return (await cluster.kubectl(['exec', '-n', NAMESPACE, pod.metadata!.name!, '-c', container.name, '--', node, '-e', script])).stdout;
+  await waitFor('the release pods to be gone', async () => (await livePods(cluster, CONTROLLER)).length + (await livePods(cluster, WEBHOOK)).length === 0 || undefined, 120_000);
 }
 
 /** The package the controller pod loaded (copied by its init container from the package image). */
