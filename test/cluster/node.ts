@@ -131,7 +131,7 @@ export class KubeletNode {
     const logDir = plane.logDir;
     const pki = plane.pkiFiles;
     if (!plane.ca || !pki) throw new ControlPlaneError('the control plane has no PKI yet');
-    const dirs = { cni: join(this.workDir, 'cni'), ipam: join(this.workDir, 'cni-ipam'), kubelet: join(this.workDir, 'kubelet'), pki: join(this.workDir, 'pki') };
+    const dirs = { cni: join(this.workDir, 'cni'), ipam: join(this.workDir, 'cni-ipam'), kubelet: join(this.workDir, 'kubelet'), podLogs: join(this.workDir, 'pod-logs'), pki: join(this.workDir, 'pki') };
     for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
 
     await this.routeKubernetesService();
@@ -202,6 +202,8 @@ export class KubeletNode {
       authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: pki.caCrt } },
       authorization: { mode: 'Webhook' },
       containerRuntimeEndpoint: `unix://${this.socket}`,
+      // Not /var/log/pods: nothing of a run is left on the machine.
+      podLogsDir: dirs.podLogs,
       cgroupDriver: 'cgroupfs',
       cgroupRoot: this.cgroupRoot,
       // This machine mounts cgroup v1 (a hybrid layout); 1.35+ refuses it unless told otherwise.

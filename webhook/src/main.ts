@@ -2,8 +2,18 @@
 
 import { createLogger } from '@trust-manager/shared/kube/logging.ts';
 
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { parseWebhookFlags, type WebhookConfig } from './flags.ts';
 import { startWebhook } from './server.ts';
+
+/**
+ * How long the webhook keeps serving after SIGTERM before it closes its listener. A deleted pod leaves the
+ * Service's EndpointSlice at once, but the API server only stops picking its address (and reusing kept-alive
+ * connections to it) once it has seen that change: closing earlier fails admissions in flight with
+ * "broken pipe" during every rollout. SIGINT (a person at a terminal) stops at once.
+ */
+const TERMINATION_DRAIN_MS = 5_000;
 
 let config: WebhookConfig;
 try {
@@ -26,8 +36,9 @@ try {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    webhook.close().then(
+    const drainMs = signal === 'SIGTERM' ? TERMINATION_DRAIN_MS : 0;
+    logger.info({ signal, drainMs }, 'shutting down');
+    sleep(drainMs).then(() => webhook.close()).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
