@@ -1,7 +1,7 @@
 // From parsed flags to the controller's configuration: checks that need more than one flag, and
 // the defaults that depend on the environment (the pod's namespace).
 import { readFileSync } from 'node:fs';
-import type { LogFormat } from '@trust-manager/shared/kube/logging.ts';
+import type { LogFormat } from '@trust-manager/shared/logging/logging.ts';
 import type { ReconcileOptions } from './core/options.ts';
 import type { ControllerFlags } from './flags.ts';
 

@@ -4,11 +4,11 @@
 // in flight finish, release the Lease, exit 0.
 import { hostname } from 'node:os';
 import { EVENT_REPORTING_CONTROLLER } from '@trust-manager/shared/api/constants.ts';
-import { Applier } from '@trust-manager/shared/kube/apply.ts';
-import { KubeClient } from '@trust-manager/shared/kube/client.ts';
-import { EventRecorder } from '@trust-manager/shared/kube/events.ts';
-import { defaultIdentity, LeaderElector } from '@trust-manager/shared/kube/leader-election.ts';
-import { createLogger } from '@trust-manager/shared/kube/logging.ts';
+import { Applier } from './kube/apply.ts';
+import { KubeClient } from './kube/client.ts';
+import { EventRecorder } from './kube/events.ts';
+import { defaultIdentity, LeaderElector } from './kube/leader-election.ts';
+import { createLogger } from '@trust-manager/shared/logging/logging.ts';
 import { loadPackage, type DefaultPackage } from '@trust-manager/shared/package/package.ts';
 import { buildConfig, type ControllerConfig } from './config.ts';
 import { Controller } from './controller.ts';

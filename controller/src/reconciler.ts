@@ -4,11 +4,11 @@
 import type { Logger } from 'pino';
 import { API_VERSION, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
-import type { Applier } from '@trust-manager/shared/kube/apply.ts';
-import { isNotFound } from '@trust-manager/shared/kube/client.ts';
-import type { EventRecorder } from '@trust-manager/shared/kube/events.ts';
-import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
-import { BUNDLES, CONFIGMAPS, SECRETS, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
+import type { Applier } from './kube/apply.ts';
+import { isNotFound } from './kube/client.ts';
+import type { EventRecorder } from './kube/events.ts';
+import type { KubeObject } from './kube/object.ts';
+import { BUNDLES, CONFIGMAPS, SECRETS, type ResourceType } from './kube/resource.ts';
 import { ApplyBodySerializer } from './apply-body.ts';
 import type { Caches } from './caches.ts';
 import type { ReconcileOptions } from './core/options.ts';

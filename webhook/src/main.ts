@@ -1,6 +1,6 @@
 // Entry point of the webhook process: flags -> logger -> startWebhook -> wait for SIGTERM/SIGINT.
 
-import { createLogger } from '@trust-manager/shared/kube/logging.ts';
+import { createLogger } from '@trust-manager/shared/logging/logging.ts';
 
 import { parseWebhookFlags, type WebhookConfig } from './flags.ts';
 import { startWebhook } from './server.ts';

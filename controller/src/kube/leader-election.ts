@@ -9,7 +9,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { LEADER_ELECTION_LEASE_NAME } from '../api/constants.ts';
+import { LEADER_ELECTION_LEASE_NAME } from '@trust-manager/shared/api/constants.ts';
 import { sleep } from './backoff.ts';
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from './client.ts';
 import { microTime } from './events.ts';

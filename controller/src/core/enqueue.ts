@@ -3,7 +3,7 @@
 // change that *stops* a match (a label removed) still reaches the Bundles it used to concern.
 import { GROUP, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
-import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
+import type { KubeObject } from '../kube/object.ts';
 import { matchesLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 
 export type SourceKind = 'configMap' | 'secret';

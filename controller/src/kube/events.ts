@@ -2,7 +2,7 @@
 // because losing an Event must not fail a reconcile. No aggregation: one call, one Event.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { EVENT_REPORTING_CONTROLLER } from '../api/constants.ts';
+import { EVENT_REPORTING_CONTROLLER } from '@trust-manager/shared/api/constants.ts';
 import type { KubeClient } from './client.ts';
 import { apiVersionOf, EVENTS, resourcePath } from './resource.ts';
 
