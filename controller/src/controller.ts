@@ -14,6 +14,7 @@ import { bundlesSelectingNamespace, bundlesUsingSource, controllingBundle, type 
 import type { ControllerMetrics } from './metrics.ts';
 import { runWorkers, WorkQueue } from './queue.ts';
 import { Reconciler } from './reconciler.ts';
+import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 
 export interface ControllerOptions {
   client: KubeClient;
@@ -86,7 +87,7 @@ export class Controller {
           throw err;
         }
       },
-      (name, err, retryInMs) => this.#log.error({ bundle: name, err: err instanceof Error ? err.message : String(err), retryInMs }, 'reconcile failed'),
+      (name, err, retryInMs) => this.#log.error({ bundle: name, err: errorMessage(err), retryInMs }, 'reconcile failed'),
     );
   }
 

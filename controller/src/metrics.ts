@@ -1,5 +1,6 @@
 // Prometheus metrics of the controller (prom-client, served at /metrics on --metrics-port).
 import { createServer } from 'node:http';
+import type { CertificateSummary } from '@trust-manager/shared/certs/pool.ts';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { listen, type RunningServer } from './listen.ts';
 
@@ -59,7 +60,7 @@ export class ControllerMetrics {
     if (!ok) this.#writeErrors.inc({ kind, verb });
   }
 
-  bundleCertificates(bundle: string, count: number, earliestNotAfter: Date | undefined): void {
+  bundleCertificates(bundle: string, { count, earliestNotAfter }: CertificateSummary): void {
     this.#certificates.set({ bundle }, count);
     if (earliestNotAfter !== undefined) this.#earliestExpiry.set({ bundle }, Math.floor(earliestNotAfter.getTime() / 1000));
     else this.#earliestExpiry.remove({ bundle });
