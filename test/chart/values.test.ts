@@ -19,7 +19,7 @@ import { FLAGS, parseFlags } from '@trust-manager/controller/flags.ts';
 import { formatGoDuration } from '@trust-manager/shared/cli/duration.ts';
 import { WEBHOOK_FLAGS, parseWebhookFlags } from '@trust-manager/webhook/flags.ts';
 import { CHART_DIR, KUBE_VERSION, container, controller, helmCommand, render, renderError, webhook } from './helm.ts';
-import { parseValues, renderReadme, renderSchema } from './values-docs.ts';
+import { parseValues, renderReadme, renderSchema } from '../../scripts/chart-values-docs.ts';
 
 const valuesText = readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8');
 const values = YAML.parse(valuesText) as Record<string, unknown>;

@@ -1,6 +1,7 @@
 // Entry point of the webhook process: flags -> logger -> startWebhook -> wait for SIGTERM/SIGINT.
 
-import { createLogger } from '@trust-manager/shared/kube/logging.ts';
+import { createLogger } from '@trust-manager/shared/logging/logging.ts';
+import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -24,7 +25,7 @@ try {
   }
   config = parsed.config;
 } catch (error) {
-  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`error: ${errorMessage(error)}\n`);
   process.exit(1);
 }
 
@@ -50,6 +51,6 @@ try {
   process.once('SIGINT', () => stop('SIGINT'));
 } catch (error) {
   logger.error({ err: error }, 'webhook failed to start');
-  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`error: ${errorMessage(error)}\n`);
   process.exit(1);
 }

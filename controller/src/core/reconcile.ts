@@ -6,6 +6,7 @@
 import { aggregateMessage, goQuote } from '@trust-manager/shared/api/field-error.ts';
 import { BUNDLE_LABEL } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
+import { summarizeCertificates, type CertificateSummary } from '@trust-manager/shared/certs/pool.ts';
 import { formatLabelSelector, matchesLabelSelector, validateLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 import type { ReconcileOptions } from './options.ts';
 import type { SourcesResult } from './sources.ts';
@@ -38,6 +39,7 @@ import {
   targetRefKey,
   targetTemplate,
 } from './targets.ts';
+import { compareStrings } from '@trust-manager/shared/text/compare.ts';
 
 export type { StatusDecision } from './status.ts';
 
@@ -77,6 +79,17 @@ export interface ReconcilePlan {
   event?: EventSpec;
   /** Set when the runtime should retry with backoff. */
   error?: string;
+  /** What the plan amounts to, for the runtime's metrics and logs (never re-derived there). */
+  outcome: PlanOutcome;
+}
+
+export interface PlanOutcome {
+  /** Sources built and targets planned; only a failed target write can still make it a failure. */
+  synced: boolean;
+  /** Targets the Bundle should have (0 unless synced). */
+  desiredTargets: number;
+  /** The certificates of a successful source build; absent when the sources failed. */
+  certificates?: CertificateSummary;
 }
 
 const ACTION_SYNCED = 'Synced';
@@ -88,12 +101,14 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const { bundle, sources, options, now } = input;
 
   if (!sources.ok) {
-    return failurePlan(bundle, sources.reason, sources.message, now, sources.retry ? sources.message : undefined);
+    return failurePlan(bundle, sources.reason, sources.message, now, { synced: false, desiredTargets: 0 }, sources.retry ? sources.message : undefined);
   }
+  const certificates = summarizeCertificates(sources.certificates);
+  const notSynced: PlanOutcome = { synced: false, desiredTargets: 0, certificates };
 
   // Upstream writes nothing at all here, not even the ConfigMap targets.
   if (!options.secretTargetsEnabled && bundle.spec.target?.secret !== undefined) {
-    return failurePlan(bundle, 'SecretTargetsDisabled', 'Bundle has Secret targets but the feature is disabled', now);
+    return failurePlan(bundle, 'SecretTargetsDisabled', 'Bundle has Secret targets but the feature is disabled', now, notSynced);
   }
 
   const namespaceSelector = bundle.spec.target?.namespaceSelector;
@@ -106,6 +121,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       status: { write: false },
       event: warning('NamespaceSelectorError', `Failed to build namespace match labels selector: ${reason}`),
       error: `failed to build NamespaceSelector: ${reason}`,
+      outcome: notSynced,
     };
   }
 
@@ -146,20 +162,22 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
 
   const fields: StatusFields = {
     ...(sources.defaultCAVersion !== undefined ? { defaultCAVersion: sources.defaultCAVersion } : {}),
-    ...certificateFields(sources.certificates),
+    ...certificateFields(certificates),
   };
   const message = successMessage(bundle, options);
   const condition = syncedCondition(bundle, 'True', 'Synced', message);
+  const outcome: PlanOutcome = { synced: true, desiredTargets: desired.length, certificates };
 
   // A fully synced Bundle costs no write and no Event.
   if (apply.length === 0 && !statusFieldsChanged(bundle, fields) && hasCondition(bundle.status?.conditions, condition)) {
-    return { apply, prune, status: { write: false } };
+    return { apply, prune, status: { write: false }, outcome };
   }
   return {
     apply,
     prune,
     status: statusWrite(bundle, condition, fields, now),
     event: { type: 'Normal', reason: 'Synced', action: ACTION_SYNCED, note: message },
+    outcome,
   };
 }
 
@@ -208,7 +226,7 @@ export function successMessage(bundle: Bundle, options: ReconcileOptions): strin
 }
 
 /** Early exits (sources, disabled Secret targets): status Synced=False and a Warning, targets untouched. */
-function failurePlan(bundle: Bundle, reason: string, message: string, now: Date, error?: string): ReconcilePlan {
+function failurePlan(bundle: Bundle, reason: string, message: string, now: Date, outcome: PlanOutcome, error?: string): ReconcilePlan {
   const condition: ConditionSpec = syncedCondition(bundle, 'False', reason, message);
   return {
     apply: [],
@@ -216,6 +234,7 @@ function failurePlan(bundle: Bundle, reason: string, message: string, now: Date,
     status: statusWrite(bundle, condition, currentStatusFields(bundle), now),
     event: warning(reason, message),
     ...(error !== undefined ? { error } : {}),
+    outcome,
   };
 }
 
@@ -229,8 +248,4 @@ function isLabelledFor(target: TargetMetadata, bundle: Bundle): boolean {
 
 function refOf(target: TargetMetadata): TargetRef {
   return { kind: target.kind, namespace: target.namespace, name: target.name };
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

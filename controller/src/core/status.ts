@@ -3,7 +3,8 @@
 
 import { API_VERSION, CONDITION_SYNCED, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle, BundleCondition, BundleStatus } from '@trust-manager/shared/api/types.ts';
-import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
+import type { CertificateSummary } from '@trust-manager/shared/certs/pool.ts';
+import { rfc3339 } from '@trust-manager/shared/api/time.ts';
 
 /** The decision part of a condition; lastTransitionTime is derived (conditionFor). */
 export type ConditionSpec = Omit<BundleCondition, 'lastTransitionTime'>;
@@ -60,14 +61,10 @@ export function defaultCAVersionChanged(current: string | undefined, required: s
 }
 
 /** Our extension: what the status says about the certificates of a successful build. */
-export function certificateFields(certificates: readonly Certificate[]): Pick<BundleStatus, 'certificateCount' | 'earliestExpiry'> {
-  let earliest: Date | undefined;
-  for (const certificate of certificates) {
-    if (earliest === undefined || certificate.notAfter < earliest) earliest = certificate.notAfter;
-  }
+export function certificateFields(summary: CertificateSummary): Pick<BundleStatus, 'certificateCount' | 'earliestExpiry'> {
   return {
-    certificateCount: certificates.length,
-    ...(earliest !== undefined ? { earliestExpiry: rfc3339(earliest) } : {}),
+    certificateCount: summary.count,
+    ...(summary.earliestNotAfter !== undefined ? { earliestExpiry: rfc3339(summary.earliestNotAfter) } : {}),
   };
 }
 
@@ -102,9 +99,4 @@ export function statusWrite(bundle: Bundle, wanted: ConditionSpec, fields: Statu
     write: true,
     body: { apiVersion: API_VERSION, kind: KIND, metadata: { name: bundle.metadata.name }, status },
   };
-}
-
-/** RFC 3339 at second precision, as Kubernetes serialises metav1.Time. */
-export function rfc3339(time: Date): string {
-  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

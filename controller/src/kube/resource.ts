@@ -1,5 +1,5 @@
 // The API resources this project talks to, and how their REST paths are built.
-import { GROUP, KIND, PLURAL, VERSION } from '../api/constants.ts';
+import { GROUP, KIND, PLURAL, VERSION } from '@trust-manager/shared/api/constants.ts';
 
 export interface ResourceType {
   /** API group; '' for the core group. */
