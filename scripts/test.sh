@@ -12,6 +12,10 @@ pnpm run --silent typecheck
 echo "== control-plane binaries (cached under ~/.cache/trust-manager-ts)"
 bash test/cluster/build-testbin.sh >/dev/null
 
+echo "== images (built outside the test network namespace; cached under ~/.cache/trust-manager-ts/images)"
+TM_IMAGES="$(bash images/build.sh | tail -n 1)"
+export TM_IMAGES
+
 echo "== tests"
 # Files run one after another: test files that start a controller must not share the cluster with
 # another controller (each reconciles every Bundle). All files share one control plane.
