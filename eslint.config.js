@@ -9,7 +9,7 @@ const IO_MODULES = [...NODE_IO.flatMap((name) => [name, `node:${name}`]), 'undic
 const PURE_CORE_MESSAGE = 'pure core: decide here, do I/O in the shell (docs/architecture.md, "Pure core, thin shell")';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'charts/**', '**/*.d.ts'] },
+  { ignores: ['**/node_modules/**', 'charts/**', '**/*.d.ts', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -13,6 +13,10 @@ pnpm run --silent typecheck
 echo "== control-plane binaries (cached under ~/.cache/trust-manager-ts)"
 bash test/cluster/build-testbin.sh --node >/dev/null
 
+echo "== images (built outside the test network namespace; cached under ~/.cache/trust-manager-ts/images)"
+TM_IMAGES_DIR="$(bash images/build.sh | tail -n 1)"
+export TM_IMAGES_DIR
+
 echo "== tests on the control plane"
 # Files run one after another: test files that start a controller must not share the cluster with
 # another controller (each reconciles every Bundle). All files of a phase share one control plane.

@@ -38,8 +38,8 @@ export interface ControllerProcess {
   kill9(): Promise<void>;
 }
 
-export async function startController(kubeconfigPath: string, args: string[], options: { waitForPorts?: boolean } = {}): Promise<ControllerProcess> {
-  const child = spawn(process.execPath, [MAIN, `--kubeconfig=${kubeconfigPath}`, '--metrics-port=0', '--readiness-probe-port=0', '--log-format=json', ...args], {
+export async function startController(kubeconfigPath: string, args: string[], options: { waitForPorts?: boolean; main?: string } = {}): Promise<ControllerProcess> {
+  const child = spawn(process.execPath, [options.main ?? MAIN, `--kubeconfig=${kubeconfigPath}`, '--metrics-port=0', '--readiness-probe-port=0', '--log-format=json', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogLine[] = [];
