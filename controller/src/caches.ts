@@ -1,4 +1,5 @@
-// The controller's view of the cluster (DESIGN.md principle 3, upstream-behaviour.md 4.1):
+// The controller's view of the cluster (upstream-compatibility.md 4.1; docs/architecture.md, "Never
+// cache what you don't read"):
 // - Bundles and Namespaces: every object, trimmed to what reconciling reads.
 // - Source ConfigMaps/Secrets: full objects, but only in the source namespaces (trust namespace +
 //   --source-namespaces), one reflector per namespace.

@@ -1,6 +1,6 @@
 // Executes one reconcile of one Bundle: read the caches, let the pure core decide
 // (core/reconcile.ts), then do it: cleanup applies (and deletes of emptied targets), target applies
-// with bounded parallelism, the status apply and the Event. Upstream-behaviour.md 4.2.
+// with bounded parallelism, the status apply and the Event. upstream-compatibility.md 4.2.
 import type { Logger } from 'pino';
 import { API_VERSION, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';

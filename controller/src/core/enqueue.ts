@@ -1,4 +1,4 @@
-// Which Bundles an observed change concerns (upstream-behaviour.md 4.1). Pure; controller.ts wires
+// Which Bundles an observed change concerns (upstream-compatibility.md 4.1). Pure; controller.ts wires
 // these to the reflectors' events. On updates both the old and the new object are mapped, so a
 // change that *stops* a match (a label removed) still reaches the Bundles it used to concern.
 import { GROUP, KIND } from '@trust-manager/shared/api/constants.ts';

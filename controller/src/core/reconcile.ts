@@ -1,4 +1,4 @@
-// The reconcile decision (upstream-behaviour.md 4.2 steps 3-11): given a Bundle, its built sources and
+// The reconcile decision (upstream-compatibility.md 4.2 steps 3-11): given a Bundle, its built sources and
 // what the caches hold, which targets to write, which to clean up, and what status and Event to report.
 // Pure: the runtime performs the writes, in any order and concurrency, and reports apply failures back
 // through applyFailure.

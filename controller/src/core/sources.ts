@@ -1,4 +1,4 @@
-// Source resolution (upstream-behaviour.md 4.3): every source of a Bundle, in spec order, into one
+// Source resolution (upstream-compatibility.md 4.3): every source of a Bundle, in spec order, into one
 // certificate pool. Pure: objects come from a SourceReader the runtime implements over its caches.
 // All-or-nothing: the first problem decides the result and nothing partial is returned.
 

@@ -1,5 +1,5 @@
 // The default CA package (upstream pkg/fspkg): a JSON file {name, version, bundle} whose bundle is
-// checked with the bundle PEM rules. Error texts are upstream's (upstream-behaviour.md section 5).
+// checked with the bundle PEM rules. Error texts are upstream's (upstream-compatibility.md section 5).
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
