@@ -4,8 +4,8 @@
 import { GROUP, KIND } from '@trust-manager/shared/api/constants.ts';
 import { sourceNamespace, type SourceObjectKind } from '@trust-manager/shared/api/source-namespaces.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
-import type { KubeObject } from '../kube/object.ts';
 import { matchesLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
+import type { KubeObject } from '../kube/object.ts';
 
 export type SourceKind = SourceObjectKind;
 

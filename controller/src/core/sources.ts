@@ -9,9 +9,9 @@ import type { Bundle, LabelSelector, SourceObjectKeySelector } from '@trust-mana
 import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
 import { CertPool } from '@trust-manager/shared/certs/pool.ts';
 import { packageStringID } from '@trust-manager/shared/package/package.ts';
-import type { ReconcileOptions } from './options.ts';
 import { compareStrings } from '@trust-manager/shared/text/compare.ts';
 import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
+import type { ReconcileOptions } from './options.ts';
 
 /** Read access to source objects. Returns objects as the API server serves them (base64 in Secret data and ConfigMap binaryData). */
 export interface SourceReader {
