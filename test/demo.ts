@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { useCluster, waitFor, kubectlHint, runCommand } from './cluster/harness.ts';
 import { installCertManagerCRDs, issueCertificatesAndInjectCA } from './e2e/support/cert-manager.ts';
 import { CHART_DIR, PACKAGE_FILE, REPO_ROOT, startReleaseProcesses, writePackage } from './e2e/support/trust-manager.ts';
-import type { DefaultPackage } from '@trust-manager/shared/package/package.ts';
+import type { DefaultPackage } from '@trust-manager/controller/package/package.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
 
 const NAMESPACE = 'cert-manager';

@@ -13,7 +13,7 @@ import { useCluster, waitFor, type TestCluster } from '../cluster/harness.ts';
 import { installCertManagerCRDs, issueCertificatesAndInjectCA } from './support/cert-manager.ts';
 import { CHART_DIR, releaseManifests, findObject, startReleaseProcesses, serviceAccountKubeconfig, writePackage, type RunningProcesses } from './support/trust-manager.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
-import { packageStringID, type DefaultPackage } from '@trust-manager/shared/package/package.ts';
+import { packageStringID, type DefaultPackage } from '@trust-manager/controller/package/package.ts';
 import { GROUP, VERSION, PLURAL, CRD_NAME } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
 

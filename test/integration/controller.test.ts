@@ -14,7 +14,7 @@ import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testin
 import { runOnStore } from '@trust-manager/shared/certs/testing/tools.ts';
 import { KubeClient } from '@trust-manager/controller/kube/client.ts';
 import { BUNDLES, CONFIGMAPS, NAMESPACES, SECRETS } from '@trust-manager/controller/kube/resource.ts';
-import { packageStringID, type DefaultPackage } from '@trust-manager/shared/package/package.ts';
+import { packageStringID, type DefaultPackage } from '@trust-manager/controller/package/package.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
 import { startController, TestKube, waitFor, type ControllerProcess } from './controller-support.ts';
 

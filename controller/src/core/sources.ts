@@ -8,7 +8,7 @@ import { allowedSourceNamespaces, disallowedSourceNamespaces, sourceNamespace } 
 import type { Bundle, LabelSelector, SourceObjectKeySelector } from '@trust-manager/shared/api/types.ts';
 import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
 import { CertPool } from '@trust-manager/shared/certs/pool.ts';
-import { packageStringID } from '@trust-manager/shared/package/package.ts';
+import { packageStringID } from '../package/package.ts';
 import { compareStrings } from '@trust-manager/shared/text/compare.ts';
 import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 import type { ReconcileOptions } from './options.ts';
