@@ -1,4 +1,5 @@
-// The controller's view of the cluster (DESIGN.md principle 3, upstream-behaviour.md 4.1):
+// The controller's view of the cluster (upstream-compatibility.md 4.1; docs/architecture.md, "Never
+// cache what you don't read"):
 // - Bundles and Namespaces: every object, trimmed to what reconciling reads.
 // - Source ConfigMaps/Secrets: full objects, but only in the source namespaces (trust namespace +
 //   --source-namespaces), one reflector per namespace.
@@ -10,11 +11,11 @@ import type { Logger } from 'pino';
 import { BUNDLE_LABEL, FIELD_MANAGER, HASH_ANNOTATION } from '@trust-manager/shared/api/constants.ts';
 import { allowedSourceNamespaces } from '@trust-manager/shared/api/source-namespaces.ts';
 import type { Bundle, LabelSelector } from '@trust-manager/shared/api/types.ts';
+import { matchesLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 import type { KubeClient } from './kube/client.ts';
 import type { KubeObject, KubeObjectMeta, ManagedFieldsEntry } from './kube/object.ts';
 import { Reflector, type ReflectorOptions } from './kube/reflector.ts';
 import { BUNDLES, CONFIGMAPS, NAMESPACES, SECRETS, type ResourceType } from './kube/resource.ts';
-import { matchesLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 import type { NamespaceInfo } from './core/reconcile.ts';
 import type { SourceReader } from './core/sources.ts';
 import type { TargetKind, TargetMetadata } from './core/targets.ts';

@@ -2,6 +2,7 @@
 // replica (a new leader starts warm); workers run only while reconciling is switched on (the leader).
 import type { Logger } from 'pino';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
+import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 import type { Applier } from './kube/apply.ts';
 import type { KubeClient } from './kube/client.ts';
 import type { EventRecorder } from './kube/events.ts';
@@ -14,7 +15,6 @@ import { bundlesSelectingNamespace, bundlesUsingSource, controllingBundle, type 
 import type { ControllerMetrics } from './metrics.ts';
 import { runWorkers, WorkQueue } from './queue.ts';
 import { Reconciler } from './reconciler.ts';
-import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 
 export interface ControllerOptions {
   client: KubeClient;

@@ -1,4 +1,4 @@
-// Command-line flags of the controller: upstream's names and defaults (upstream-behaviour.md
+// Command-line flags of the controller: upstream's names and defaults (upstream-compatibility.md
 // section 6) plus ours. The flags shared with the webhook come from shared/src/cli/common-flags.ts;
 // parsing, errors and --help from shared/src/cli/flags.ts.
 import {

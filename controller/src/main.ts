@@ -1,8 +1,8 @@
 // Entry point: node controller/src/main.ts [flags]   (see --help)
 // Flags -> logger -> startController (start.ts), then signals: on SIGTERM/SIGINT stop taking work,
 // let the writes in flight finish, release the Lease, exit 0; exit 1 if leadership is lost.
+import { exitWithError, parseCommandLine } from '@trust-manager/shared/cli/command-line.ts';
 import { createLogger } from '@trust-manager/shared/logging/logging.ts';
-import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 import { buildConfig, type ControllerConfig } from './config.ts';
 import { parseFlags } from './flags.ts';
 import { startController, type RunningController } from './start.ts';
@@ -10,21 +10,12 @@ import { startController, type RunningController } from './start.ts';
 /** Longest a graceful shutdown may take before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 25_000;
 
-function fail(message: string): never {
-  process.stderr.write(`error: ${message}\n`);
-  process.exit(1);
-}
-
+const { flags } = parseCommandLine(parseFlags);
 let config: ControllerConfig;
 try {
-  const parsed = parseFlags(process.argv.slice(2));
-  if (parsed.kind === 'help') {
-    process.stdout.write(parsed.text);
-    process.exit(0);
-  }
-  config = buildConfig(parsed.flags);
+  config = buildConfig(flags);
 } catch (err) {
-  fail(errorMessage(err));
+  exitWithError(err);
 }
 
 const log = createLogger({ format: config.logFormat, verbosity: config.logLevel });
@@ -33,7 +24,7 @@ let running: RunningController;
 try {
   running = await startController(config, log);
 } catch (err) {
-  fail(errorMessage(err));
+  exitWithError(err);
 }
 
 let shuttingDown = false;

@@ -1,9 +1,10 @@
 // Executes one reconcile of one Bundle: read the caches, let the pure core decide
 // (core/reconcile.ts), then do it: cleanup applies (and deletes of emptied targets), target applies
-// with bounded parallelism, the status apply and the Event. Upstream-behaviour.md 4.2.
+// with bounded parallelism, the status apply and the Event. upstream-compatibility.md 4.2.
 import type { Logger } from 'pino';
 import { API_VERSION, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
+import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 import type { Applier } from './kube/apply.ts';
 import { isNotFound } from './kube/client.ts';
 import type { EventRecorder } from './kube/events.ts';
@@ -17,7 +18,6 @@ import { buildBundleSources } from './core/sources.ts';
 import { EncodingCache, isEmptyAfterCleanup, targetRefKey, type TargetKind, type TargetRef } from './core/targets.ts';
 import { WriteExpectations } from './expectations.ts';
 import type { ControllerMetrics } from './metrics.ts';
-import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 
 export interface ReconcilerOptions {
   caches: Caches;

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { EVENT_REPORTING_CONTROLLER } from '@trust-manager/shared/api/constants.ts';
 import { metricsRoutes, probeRoutes, servePlain, type RunningServer } from '@trust-manager/shared/http/plain-server.ts';
-import { loadPackage, type DefaultPackage } from '@trust-manager/shared/package/package.ts';
+import { loadPackage, type DefaultPackage } from './package/package.ts';
 import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 import type { ControllerConfig } from './config.ts';
 import { Controller } from './controller.ts';

@@ -20,7 +20,7 @@ import { KubeClient } from '@trust-manager/controller/kube/client.ts';
 import type { KubeObject } from '@trust-manager/controller/kube/object.ts';
 import { Reflector } from '@trust-manager/controller/kube/reflector.ts';
 import { BUNDLES, CONFIGMAPS, NAMESPACES, resourcePath } from '@trust-manager/controller/kube/resource.ts';
-import { loadPackage, type DefaultPackage } from '@trust-manager/shared/package/package.ts';
+import { loadPackage, type DefaultPackage } from '@trust-manager/controller/package/package.ts';
 import type { ReconcileOptions } from '@trust-manager/controller/core/options.ts';
 import { buildBundleSources } from '@trust-manager/controller/core/sources.ts';
 import { buildTargetApply, encodeBundle, encodingFormatsFor, targetHashFor } from '@trust-manager/controller/core/targets.ts';

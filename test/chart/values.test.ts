@@ -41,7 +41,7 @@ const RESTRICTED = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 
-/** upstream-behaviour.md 7.1, value by value. */
+/** upstream-compatibility.md 7: every upstream value with its default, value by value. */
 const UPSTREAM_DEFAULTS: [string, unknown][] = [
   ['global.rbac.create', true],
   ['global.rbac.aggregateClusterRoles', true],

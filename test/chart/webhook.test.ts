@@ -1,4 +1,4 @@
-// The admission webhook wiring: ValidatingWebhookConfiguration (upstream-behaviour 3.5), Service,
+// The admission webhook wiring: ValidatingWebhookConfiguration (upstream-compatibility.md 3.5), Service,
 // and the three certificate modes (cert-manager Certificate, + approver-policy, Helm-generated).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -17,7 +17,7 @@ import {
   RELEASE, RELEASE_NAMESPACE, SOURCES_NAMESPACE, bundle, acceptsGoodAndRejectsBad, certificateCount,
   kubectlApply as journeyApply, readBundle as readJourneyBundle, configMapData as journeyConfigMap,
 } from './support/journeys.ts';
-import { packageStringID, type DefaultPackage } from '@trust-manager/shared/package/package.ts';
+import { packageStringID, type DefaultPackage } from '@trust-manager/controller/package/package.ts';
 import { CRD_NAME } from '@trust-manager/shared/api/constants.ts';
 
 const NAMESPACE = RELEASE_NAMESPACE;

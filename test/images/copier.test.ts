@@ -1,4 +1,4 @@
-// images/package/copier.sh, the entrypoint of the default CA package image (upstream-behaviour.md 5).
+// images/package/copier.sh, the entrypoint of the default CA package image (upstream-compatibility.md 5).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';

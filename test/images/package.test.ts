@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadPackage, packageStringID } from '@trust-manager/shared/package/package.ts';
+import { loadPackage, packageStringID } from '@trust-manager/controller/package/package.ts';
 import { DEFAULT_BUNDLE, countCertificates, imageTag, makePackage, releaseCodename } from '../../images/package/make-package.ts';
 
 const run = promisify(execFile);
@@ -61,7 +61,7 @@ describe('make-package on the Debian bundle of this machine', () => {
     assert.match(stderr, new RegExp(`image tag ${imageTag(pkg.version).replace(/[.+]/g, '\\$&')}`));
   });
 
-  it('is loadable by the controller (shared/src/package/package.ts)', async () => {
+  it('is loadable by the controller (controller/src/package/package.ts)', async () => {
     const out = join(dir, 'cert-manager-package-debian.json');
     const { code, stderr } = await makePackageCli(['--out', out, '--release', 'trixie', '--ca-version', '20250419', '--revision', '2']);
     assert.equal(code, 0, stderr);

@@ -1,5 +1,5 @@
 // The controller process against a real control plane (kube-apiserver + etcd + kube-controller-manager):
-// the behaviours of upstream-behaviour.md section 4 and the section 8 integration/smoke list.
+// the behaviours of upstream-compatibility.md section 4 and what upstream's integration and smoke tests check.
 //   bash test/cluster/with-cluster.sh node --test test/integration/controller.test.ts
 // One controller process (secret targets on, a default CA package) serves every test of this file;
 // each test uses its own Bundle and namespaces selected by a label unique to it.
@@ -14,7 +14,7 @@ import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testin
 import { runOnStore } from '@trust-manager/shared/certs/testing/tools.ts';
 import { KubeClient } from '@trust-manager/controller/kube/client.ts';
 import { BUNDLES, CONFIGMAPS, NAMESPACES, SECRETS } from '@trust-manager/controller/kube/resource.ts';
-import { packageStringID, type DefaultPackage } from '@trust-manager/shared/package/package.ts';
+import { packageStringID, type DefaultPackage } from '@trust-manager/controller/package/package.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
 import { startController, TestKube, waitFor, type ControllerProcess } from './controller-support.ts';
 

@@ -14,7 +14,7 @@ import {
   acceptsGoodAndRejectsBad, certificateCount, syncedCondition,
 } from '../e2e/support/journeys.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
-import { packageStringID, type DefaultPackage } from '@trust-manager/shared/package/package.ts';
+import { packageStringID, type DefaultPackage } from '@trust-manager/controller/package/package.ts';
 import { GROUP, VERSION, PLURAL } from '@trust-manager/shared/api/constants.ts';
 
 const PACKAGE_PATH = '/packages/cert-manager-package-debian.json';

@@ -1,4 +1,4 @@
-// Command line of the webhook process: upstream's flag names and defaults (upstream-behaviour.md 6)
+// Command line of the webhook process: upstream's flag names and defaults (upstream-compatibility.md 6)
 // that concern the webhook, plus ours. The flags shared with the controller come from
 // shared/src/cli/common-flags.ts; parsing, errors and --help from shared/src/cli/flags.ts.
 

@@ -1,4 +1,4 @@
-// Admission-time checks of an `inLine` source (DESIGN "Beyond upstream"): what the controller would
+// Admission-time checks of an `inLine` source (upstream-compatibility.md 9): what the controller would
 // fail on later (non-certificate blocks, PEM headers, undecodable DER) becomes a denial now, and
 // trust-store mistakes become warnings. Texts name blocks and subjects, never certificate bytes.
 

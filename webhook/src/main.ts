@@ -1,11 +1,11 @@
 // Entry point of the webhook process: flags -> logger -> startWebhook -> wait for SIGTERM/SIGINT.
 
-import { createLogger } from '@trust-manager/shared/logging/logging.ts';
-import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
-
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { parseWebhookFlags, type WebhookConfig } from './flags.ts';
+import { exitWithError, parseCommandLine } from '@trust-manager/shared/cli/command-line.ts';
+import { createLogger } from '@trust-manager/shared/logging/logging.ts';
+
+import { parseWebhookFlags } from './flags.ts';
 import { startWebhook } from './server.ts';
 
 /**
@@ -16,18 +16,7 @@ import { startWebhook } from './server.ts';
  */
 const TERMINATION_DRAIN_MS = 5_000;
 
-let config: WebhookConfig;
-try {
-  const parsed = parseWebhookFlags(process.argv.slice(2));
-  if (parsed.kind === 'help') {
-    process.stdout.write(parsed.text);
-    process.exit(0);
-  }
-  config = parsed.config;
-} catch (error) {
-  process.stderr.write(`error: ${errorMessage(error)}\n`);
-  process.exit(1);
-}
+const { config } = parseCommandLine(parseWebhookFlags);
 
 const logger = createLogger({ format: config.logFormat, verbosity: config.logLevel, base: { component: 'webhook' } });
 
@@ -51,6 +40,5 @@ try {
   process.once('SIGINT', () => stop('SIGINT'));
 } catch (error) {
   logger.error({ err: error }, 'webhook failed to start');
-  process.stderr.write(`error: ${errorMessage(error)}\n`);
-  process.exit(1);
+  exitWithError(error);
 }

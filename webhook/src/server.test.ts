@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 
 import { WEBHOOK_PATH } from '@trust-manager/shared/api/constants.ts';
+import { listenHost } from '@trust-manager/shared/http/plain-server.ts';
 
 import { CertificateReloader } from './certificate-reloader.ts';
 import { startWebhook, type RunningWebhook } from './server.ts';
@@ -30,10 +31,10 @@ const reviewBody = JSON.stringify({
 });
 
 /** One admission over a fresh TLS connection; returns the served certificate's fingerprint. */
-function admitOverTls(port: number, tls: { maxVersion?: 'TLSv1.2' } = {}): Promise<{ allowed: boolean; fingerprint: string }> {
+function admitOverTls(port: number, tls: { maxVersion?: 'TLSv1.2' } = {}, host = '127.0.0.1'): Promise<{ allowed: boolean; fingerprint: string }> {
   return new Promise((resolve, reject) => {
     const request = httpsRequest(
-      { host: '127.0.0.1', port, path: WEBHOOK_PATH, method: 'POST', rejectUnauthorized: false, agent: false, headers: { 'content-type': 'application/json' }, ...tls },
+      { host, port, path: WEBHOOK_PATH, method: 'POST', rejectUnauthorized: false, agent: false, headers: { 'content-type': 'application/json' }, ...tls },
       (response) => {
         const fingerprint = (response.socket as TLSSocket).getPeerCertificate().fingerprint256;
         let text = '';
@@ -60,10 +61,10 @@ function getPlain(port: number, path: string): Promise<{ status: number; body: s
   });
 }
 
-async function start(dir: string, overrides: { tlsMinVersion?: string } = {}): Promise<RunningWebhook> {
+async function start(dir: string, overrides: { tlsMinVersion?: string; webhookHost?: string } = {}): Promise<RunningWebhook> {
   return startWebhook(
     {
-      webhookHost: '127.0.0.1',
+      webhookHost: overrides.webhookHost ?? '127.0.0.1',
       webhookPort: 0,
       certificateDir: dir,
       tlsMinVersion: overrides.tlsMinVersion ?? '',
@@ -78,6 +79,23 @@ async function start(dir: string, overrides: { tlsMinVersion?: string } = {}): P
     { certificatePollIntervalMs: 100 },
   );
 }
+
+test('the default host 0.0.0.0 serves IPv4 and, where the host has IPv6, IPv6 too (as upstream\'s Go server)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'webhook-dual-'));
+  await writeServingCertificate(dir, await makeServingCertificate('webhook-dual'));
+  const webhook = await start(dir, { webhookHost: '0.0.0.0' });
+  try {
+    assert.equal((await admitOverTls(webhook.webhookPort)).allowed, true);
+    if ((await listenHost('0.0.0.0')) !== '::') {
+      t.diagnostic('this host has no IPv6: the IPv6 half is not exercised');
+      return;
+    }
+    assert.equal((await admitOverTls(webhook.webhookPort, {}, '::1')).allowed, true);
+  } finally {
+    await webhook.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
 
 test('HTTPS with real files: rotation is served without restart while requests keep succeeding', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'webhook-tls-'));

@@ -1,5 +1,5 @@
 // Admission validation of a Bundle: pure, no I/O. Order of checks and every quoted text follow
-// upstream-behaviour.md 3.2 so denials read exactly like upstream's; our additions come last.
+// upstream-compatibility.md 3.2 so denials read exactly like upstream's; our additions come last.
 //   1. the OpenAPI schema (schema.ts compiled once with ajv), reported with API-server-like texts;
 //   2. upstream's webhook rules 1-10;
 //   3. ours: allowed source namespaces, inLine PEM checks (errors) and certificate warnings.

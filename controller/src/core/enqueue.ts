@@ -1,13 +1,13 @@
-// Which Bundles an observed change concerns (upstream-behaviour.md 4.1). Pure; controller.ts wires
+// Which Bundles an observed change concerns (upstream-compatibility.md 4.1). Pure; controller.ts wires
 // these to the reflectors' events. On updates both the old and the new object are mapped, so a
 // change that *stops* a match (a label removed) still reaches the Bundles it used to concern.
 import { GROUP, KIND } from '@trust-manager/shared/api/constants.ts';
-import { sourceNamespace } from '@trust-manager/shared/api/source-namespaces.ts';
+import { sourceNamespace, type SourceObjectKind } from '@trust-manager/shared/api/source-namespaces.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
-import type { KubeObject } from '../kube/object.ts';
 import { matchesLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
+import type { KubeObject } from '../kube/object.ts';
 
-export type SourceKind = 'configMap' | 'secret';
+export type SourceKind = SourceObjectKind;
 
 /** Bundles whose namespaceSelector (none = every namespace) matches any of the given label sets. */
 export function bundlesSelectingNamespace(bundles: Iterable<Bundle>, labelSets: ReadonlyArray<Record<string, string> | undefined>): string[] {

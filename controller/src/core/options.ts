@@ -1,7 +1,7 @@
 // What the decision core needs to know about the process configuration (flags), and nothing else.
 
 import type { SourceNamespaceSettings } from '@trust-manager/shared/api/source-namespaces.ts';
-import type { DefaultPackage } from '@trust-manager/shared/package/package.ts';
+import type { DefaultPackage } from '../package/package.ts';
 
 /** trustNamespace and sourceNamespaces (our extension): see shared/src/api/source-namespaces.ts. */
 export interface ReconcileOptions extends SourceNamespaceSettings {

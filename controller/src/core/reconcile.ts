@@ -1,4 +1,4 @@
-// The reconcile decision (upstream-behaviour.md 4.2 steps 3-11): given a Bundle, its built sources and
+// The reconcile decision (upstream-compatibility.md 4.2 steps 3-11): given a Bundle, its built sources and
 // what the caches hold, which targets to write, which to clean up, and what status and Event to report.
 // Pure: the runtime performs the writes, in any order and concurrency, and reports apply failures back
 // through applyFailure.
@@ -8,6 +8,7 @@ import { BUNDLE_LABEL } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
 import { summarizeCertificates, type CertificateSummary } from '@trust-manager/shared/certs/pool.ts';
 import { formatLabelSelector, matchesLabelSelector, validateLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
+import { compareStrings } from '@trust-manager/shared/text/compare.ts';
 import type { ReconcileOptions } from './options.ts';
 import type { SourcesResult } from './sources.ts';
 import {
@@ -39,7 +40,6 @@ import {
   targetRefKey,
   targetTemplate,
 } from './targets.ts';
-import { compareStrings } from '@trust-manager/shared/text/compare.ts';
 
 export type { StatusDecision } from './status.ts';
 

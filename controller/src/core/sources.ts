@@ -1,4 +1,4 @@
-// Source resolution (upstream-behaviour.md 4.3): every source of a Bundle, in spec order, into one
+// Source resolution (upstream-compatibility.md 4.3): every source of a Bundle, in spec order, into one
 // certificate pool. Pure: objects come from a SourceReader the runtime implements over its caches.
 // All-or-nothing: the first problem decides the result and nothing partial is returned.
 
@@ -8,10 +8,10 @@ import { allowedSourceNamespaces, disallowedSourceNamespaces, sourceNamespace } 
 import type { Bundle, LabelSelector, SourceObjectKeySelector } from '@trust-manager/shared/api/types.ts';
 import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
 import { CertPool } from '@trust-manager/shared/certs/pool.ts';
-import { packageStringID } from '@trust-manager/shared/package/package.ts';
-import type { ReconcileOptions } from './options.ts';
+import { packageStringID } from '../package/package.ts';
 import { compareStrings } from '@trust-manager/shared/text/compare.ts';
 import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
+import type { ReconcileOptions } from './options.ts';
 
 /** Read access to source objects. Returns objects as the API server serves them (base64 in Secret data and ConfigMap binaryData). */
 export interface SourceReader {

@@ -1,4 +1,4 @@
-// Bundle status decisions (upstream-behaviour.md 4.2 steps 2, 9, 11, 12): the Synced condition, its
+// Bundle status decisions (upstream-compatibility.md 4.2 steps 2, 9, 11, 12): the Synced condition, its
 // transition time, defaultCAVersion, our certificate fields, and the status apply body.
 
 import { API_VERSION, CONDITION_SYNCED, KIND } from '@trust-manager/shared/api/constants.ts';

@@ -1,4 +1,4 @@
-// Desired state of one target ConfigMap/Secret (upstream-behaviour.md 4.2 step 7 and 4.6): whether it
+// Desired state of one target ConfigMap/Secret (upstream-compatibility.md 4.2 step 7 and 4.6): whether it
 // must be written, the server-side apply bodies, and the bundle encodings those bodies carry.
 
 import { createHash } from 'node:crypto';

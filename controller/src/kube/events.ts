@@ -3,9 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EVENT_REPORTING_CONTROLLER } from '@trust-manager/shared/api/constants.ts';
+import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 import type { KubeClient } from './client.ts';
 import { apiVersionOf, EVENTS, resourcePath } from './resource.ts';
-import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 
 export type EventType = 'Normal' | 'Warning';
 

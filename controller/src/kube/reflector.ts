@@ -11,13 +11,13 @@
 // - Any other failure is logged and retried with exponential backoff. The loop only ends on stop().
 import type { Logger } from 'pino';
 import type { Readable } from 'node:stream';
+import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 import { ExponentialBackoff, sleep } from './backoff.ts';
 import { isGone, KubeApiError, type KubeClient, type KubeStatus } from './client.ts';
 import { LineSplitter } from './lines.ts';
 import type { KubeObject } from './object.ts';
 import { resourcePath, type ResourceType } from './resource.ts';
 import { ObjectStore, type IndexFunction, type StoreEvent } from './store.ts';
-import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 
 /** Accept headers that make the API server return only metadata (PartialObjectMetadata). */
 export const ACCEPT_METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';

@@ -1,4 +1,5 @@
-// One source of truth for the names users and other components depend on (DESIGN.md principle 2).
+// One source of truth for the names users and other components depend on
+// (docs/architecture.md, "The one place for each rule").
 
 export const GROUP = 'trust.cert-manager.io';
 export const VERSION = 'v1alpha1';

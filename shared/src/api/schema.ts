@@ -1,4 +1,4 @@
-// THE schema of the v1alpha1 Bundle (upstream-behaviour.md section 1 plus our extensions). It is the
+// THE schema of the v1alpha1 Bundle (upstream-compatibility.md section 1 plus our extensions). It is the
 // CRD's openAPIV3Schema (crd.ts, generated into the chart) and what the webhook compiles with ajv, so
 // the two can never disagree. Keep it a structural schema: no additionalProperties:false, no oneOf at
 // the type level; cross-field rules are CEL (x-kubernetes-validations) and webhook rules.

@@ -1,4 +1,4 @@
-// TypeScript view of the v1alpha1 Bundle (upstream-behaviour.md section 1). The JSON Schema in
+// TypeScript view of the v1alpha1 Bundle (upstream-compatibility.md section 1). The JSON Schema in
 // schema.ts is the source of truth for validation; these types describe the same shape.
 
 export interface LabelSelectorRequirement {

@@ -1,4 +1,4 @@
-// Errors of the certificate core. Messages are the upstream texts (upstream-behaviour.md 4.4):
+// Errors of the certificate core. Messages are the upstream texts (upstream-compatibility.md 4.4):
 // users and black-box tests match on them, so they are built here and nowhere else.
 
 /** A PEM input that trust-manager rejects. `message` is the exact upstream text. */

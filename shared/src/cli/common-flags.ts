@@ -1,4 +1,4 @@
-// The flags both processes take (upstream-behaviour.md section 6 plus our --source-namespaces):
+// The flags both processes take (upstream-compatibility.md section 6 plus our --source-namespaces):
 // declared once here, with one help text and one validation, and spread into each process's table.
 import {
   DEFAULT_METRICS_PORT,

@@ -1,9 +1,9 @@
 // The default CA package (upstream pkg/fspkg): a JSON file {name, version, bundle} whose bundle is
-// checked with the bundle PEM rules. Error texts are upstream's (upstream-behaviour.md section 5).
+// checked with the bundle PEM rules. Error texts are upstream's (upstream-compatibility.md section 5).
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parsePemCertificates } from '../certs/scan.ts';
+import { parsePemCertificates } from '@trust-manager/shared/certs/scan.ts';
 
 export interface DefaultPackage {
   name: string;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { TEST_CERTIFICATE_1 } from '../certs/testing/upstream-certificates.ts';
+import { TEST_CERTIFICATE_1 } from '@trust-manager/shared/certs/testing/upstream-certificates.ts';
 import { loadPackage, packageStringID, parsePackage } from './package.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'package-test-'));
