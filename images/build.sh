@@ -219,8 +219,11 @@ base_image() {
 # registry.k8s.io/pause from the Kubernetes module's pause.c: static, runs as 65535.
 make_pause() {
   local ref=$1 out=$2
-  local dir
-  dir="$(cd "$(mktemp -d)" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')" \
+  command -v go >/dev/null || die "go is needed for the pause image (the k8s.io/kubernetes module's pause.c)"
+  local gomod="$CACHE/gomod" dir
+  mkdir -p "$gomod"
+  [ -f "$gomod/go.mod" ] || printf 'module local/pause\n' >"$gomod/go.mod"
+  dir="$(cd "$gomod" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')" \
     || die "go mod download k8s.io/kubernetes@$KUBE_VERSION failed"
   [ -f "$dir/build/pause/linux/pause.c" ] || die "no build/pause/linux/pause.c in k8s.io/kubernetes@$KUBE_VERSION ($dir)"
   gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_TAG-$KUBE_VERSION" -o "$out/pause" "$dir/build/pause/linux/pause.c"
