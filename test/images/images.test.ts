@@ -4,10 +4,16 @@
 // on a read-only root filesystem.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { request } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
+import { WEBHOOK_PATH } from '@trust-manager/shared/api/constants.ts';
+import { freePort } from '@trust-manager/shared/testing/net.ts';
 import { container, controller, render, webhook } from '../chart/helm.ts';
 import { readChartImages } from '../../images/chart-images.ts';
 import { ensureLoaded, imagesDir, podman, readImagesJson, scratchDir, unpack, walk, type ImagesJson, type UnpackedImage } from './support.ts';
@@ -183,6 +189,48 @@ describe('running the images (podman, read-only root filesystem)', () => {
     assert.equal(ids.stdout.trim(), '65532 65532', ids.stderr);
     const openshift = await runImage(images.operator.ref, ['/app/controller.js', '--help'], ['--user', '1000680000:0']);
     assert.equal(openshift.code, 0, openshift.stderr);
+  });
+
+  it('the webhook serves admissions over TLS from the image', async () => {
+    const tls = mkdtempSync(join(scratch, 'tls-'));
+    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
+      '-keyout', join(tls, 'tls.key'), '-out', join(tls, 'tls.crt')]);
+    chmodSync(tls, 0o755); // readable by the container's 65532, like a Secret volume
+    chmodSync(join(tls, 'tls.key'), 0o644);
+    const [port, probePort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+    const name = `tm-images-webhook-${process.pid}`;
+    const started = await podman(['run', '-d', '--name', name, '--read-only', '--network', 'host', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '-v', `${tls}:/tls:ro`,
+      images.operator.ref, '/app/webhook.js', '--webhook-host=127.0.0.1', `--webhook-port=${port}`, `--readiness-probe-port=${probePort}`, `--metrics-port=${metricsPort}`]);
+    assert.equal(started.code, 0, started.stderr);
+    try {
+      let ready = false;
+      for (let i = 0; i < 150 && !ready; i++) {
+        ready = (await fetch(`http://127.0.0.1:${probePort}/readyz`).catch(() => undefined))?.status === 200;
+        if (!ready) await sleep(100);
+      }
+      const logs = await podman(['logs', name]);
+      assert.ok(ready, `webhook not ready:\n${logs.stdout}${logs.stderr}`);
+      const review = {
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: 'images-test',
+          operation: 'CREATE',
+          kind: { group: 'trust.cert-manager.io', version: 'v1alpha1', kind: 'Bundle' },
+          object: { apiVersion: 'trust.cert-manager.io/v1alpha1', kind: 'Bundle', metadata: { name: 'b' }, spec: { sources: [{ useDefaultCAs: true }], target: { configMap: { key: 'ca.crt' } } } },
+        },
+      };
+      const answer = await new Promise<string>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: WEBHOOK_PATH, method: 'POST', servername: 'localhost', ca: readFileSync(join(tls, 'tls.crt')), headers: { 'content-type': 'application/json' } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve(body));
+        });
+        req.on('error', reject).end(JSON.stringify(review));
+      });
+      assert.deepEqual((JSON.parse(answer) as { response: { uid: string; allowed: boolean } }).response.allowed, true, answer);
+    } finally {
+      await podman(['rm', '-f', name]);
+    }
   });
 
   it('has no /bin/sh to run', async () => {
