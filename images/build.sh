@@ -266,6 +266,7 @@ main() {
             image_id "$node_base"; image_id "$runtime_base"; image_id "$busybox_base"; echo "$KUBE_VERSION"; } | sha)"
   local out="$CACHE/out/$key"
   if [ -f "$out/images.json" ]; then
+    touch "$out"                                # in use: see the pruning below
     log "unchanged inputs: $out ($(elapsed "$start"))"
     echo "$out"
     return
@@ -312,8 +313,10 @@ main() {
     process.stdout.write(JSON.stringify(images, null, 2) + "\n");
   ' "$out" operator "$operator" package "$package" packageNext "$package_next" operatorNext "$operator_next" pause "$pause" >"$out.tmp/images.json"
   rm -rf "$out" && mv "$out.tmp" "$out"
-  # Keep the three newest outputs.
-  ls -1dt "$CACHE/out"/*/ 2>/dev/null | tail -n +4 | xargs -r rm -rf
+  # Outputs unused for a day go, the three most recently used stay (several checkouts share the cache).
+  ls -1dt "$CACHE/out"/*/ | tail -n +4 | while read -r old; do
+    if [ -n "$(find "$old" -maxdepth 0 -mmin +1440)" ]; then rm -rf "$old"; fi
+  done
   log "images built in $(elapsed "$start"): $out"
   echo "$out"
 }

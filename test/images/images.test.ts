@@ -171,23 +171,25 @@ describe('running the images (podman, read-only root filesystem)', () => {
   const runImage = async (ref: string, args: string[], runArgs: string[] = []) =>
     podman(['run', '--rm', '--read-only', '--network', 'none', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', ...runArgs, ref, ...args]);
 
+  const ids: Partial<Record<keyof ImagesJson, string>> = {};
+  const id = (name: keyof ImagesJson): string => ids[name] ?? assert.fail(`${name} not loaded`);
   before(async () => {
-    for (const name of ['operator', 'package', 'pause'] as const) await ensureLoaded(images[name]);
+    for (const name of ['operator', 'package', 'pause'] as const) ids[name] = await ensureLoaded(images[name].archive, image(name));
   });
 
   it('the controller and the webhook print their help', async () => {
-    const c = await runImage(images.operator.ref, ['/app/controller.js', '--help']);
+    const c = await runImage(id('operator'), ['/app/controller.js', '--help']);
     assert.equal(c.code, 0, c.stderr);
     assert.match(c.stdout, /--leader-election-namespace/);
-    const w = await runImage(images.operator.ref, ['/app/webhook.js', '--help']);
+    const w = await runImage(id('operator'), ['/app/webhook.js', '--help']);
     assert.equal(w.code, 0, w.stderr);
     assert.match(w.stdout, /--webhook-certificate-dir/);
   });
 
   it('runs as 65532 by default, and under an arbitrary UID with GID 0 (OpenShift restricted-v2)', async () => {
-    const ids = await runImage(images.operator.ref, ['-e', 'console.log(process.getuid(), process.getgid())']);
-    assert.equal(ids.stdout.trim(), '65532 65532', ids.stderr);
-    const openshift = await runImage(images.operator.ref, ['/app/controller.js', '--help'], ['--user', '1000680000:0']);
+    const who = await runImage(id('operator'), ['-e', 'console.log(process.getuid(), process.getgid())']);
+    assert.equal(who.stdout.trim(), '65532 65532', who.stderr);
+    const openshift = await runImage(id('operator'), ['/app/controller.js', '--help'], ['--user', '1000680000:0']);
     assert.equal(openshift.code, 0, openshift.stderr);
   });
 
@@ -200,7 +202,7 @@ describe('running the images (podman, read-only root filesystem)', () => {
     const [port, probePort, metricsPort] = [await freePort(), await freePort(), await freePort()];
     const name = `tm-images-webhook-${process.pid}`;
     const started = await podman(['run', '-d', '--name', name, '--read-only', '--network', 'host', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '-v', `${tls}:/tls:ro`,
-      images.operator.ref, '/app/webhook.js', '--webhook-host=127.0.0.1', `--webhook-port=${port}`, `--readiness-probe-port=${probePort}`, `--metrics-port=${metricsPort}`]);
+      id('operator'), '/app/webhook.js', '--webhook-host=127.0.0.1', `--webhook-port=${port}`, `--readiness-probe-port=${probePort}`, `--metrics-port=${metricsPort}`]);
     assert.equal(started.code, 0, started.stderr);
     try {
       let ready = false;
@@ -234,18 +236,18 @@ describe('running the images (podman, read-only root filesystem)', () => {
   });
 
   it('has no /bin/sh to run', async () => {
-    const sh = await runImage(images.operator.ref, ['-c', 'true'], ['--entrypoint', '/bin/sh']);
+    const sh = await runImage(id('operator'), ['-c', 'true'], ['--entrypoint', '/bin/sh']);
     assert.notEqual(sh.code, 0);
   });
 
   it('the package copier copies the package into a volume', async () => {
     const out = mkdtempSync(join(scratch, 'packages-'));
     chmodSync(out, 0o777);
-    const copied = await runImage(images.package.ref, [], ['-v', `${out}:/packages`]);
+    const copied = await runImage(id('package'), [], ['-v', `${out}:/packages`]);
     assert.equal(copied.code, 0, copied.stderr);
     assert.match(copied.stderr, /successfully copied \/debian-package\/cert-manager-package-debian\.json/);
     assert.equal(readFileSync(join(out, 'cert-manager-package-debian.json'), 'utf8'), readIn('package', PACKAGE_JSON));
-    const deprecated = await runImage(images.package.ref, ['/copyandmaybepause', '/debian-package', '/packages'], ['-v', `${out}:/packages`]);
+    const deprecated = await runImage(id('package'), ['/copyandmaybepause', '/debian-package', '/packages'], ['-v', `${out}:/packages`]);
     assert.equal(deprecated.code, 0, deprecated.stderr);
     assert.match(deprecated.stderr, /DEPRECATED/);
   });
@@ -254,7 +256,7 @@ describe('running the images (podman, read-only root filesystem)', () => {
     const { config } = image('pause');
     assert.deepEqual(config.Entrypoint, ['/pause']);
     assert.equal(config.User, '65535:65535');
-    const version = await runImage(images.pause.ref, ['-v']);
+    const version = await runImage(id('pause'), ['-v']);
     assert.equal(version.code, 0, version.stderr);
     assert.match(version.stdout, /^pause\.c v3\.10/);
   });
