@@ -219,8 +219,11 @@ base_image() {
 # registry.k8s.io/pause from the Kubernetes module's pause.c: static, runs as 65535.
 make_pause() {
   local ref=$1 out=$2
-  local dir
-  dir="$(cd "$(mktemp -d)" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')" \
+  command -v go >/dev/null || die "go is needed for the pause image (the k8s.io/kubernetes module's pause.c)"
+  local gomod="$CACHE/gomod" dir
+  mkdir -p "$gomod"
+  [ -f "$gomod/go.mod" ] || printf 'module local/pause\n' >"$gomod/go.mod"
+  dir="$(cd "$gomod" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')" \
     || die "go mod download k8s.io/kubernetes@$KUBE_VERSION failed"
   [ -f "$dir/build/pause/linux/pause.c" ] || die "no build/pause/linux/pause.c in k8s.io/kubernetes@$KUBE_VERSION ($dir)"
   gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_TAG-$KUBE_VERSION" -o "$out/pause" "$dir/build/pause/linux/pause.c"
@@ -263,6 +266,7 @@ main() {
             image_id "$node_base"; image_id "$runtime_base"; image_id "$busybox_base"; echo "$KUBE_VERSION"; } | sha)"
   local out="$CACHE/out/$key"
   if [ -f "$out/images.json" ]; then
+    touch "$out"                                # in use: see the pruning below
     log "unchanged inputs: $out ($(elapsed "$start"))"
     echo "$out"
     return
@@ -309,8 +313,10 @@ main() {
     process.stdout.write(JSON.stringify(images, null, 2) + "\n");
   ' "$out" operator "$operator" package "$package" packageNext "$package_next" operatorNext "$operator_next" pause "$pause" >"$out.tmp/images.json"
   rm -rf "$out" && mv "$out.tmp" "$out"
-  # Keep the three newest outputs.
-  ls -1dt "$CACHE/out"/*/ 2>/dev/null | tail -n +4 | xargs -r rm -rf
+  # Outputs unused for a day go, the three most recently used stay (several checkouts share the cache).
+  ls -1dt "$CACHE/out"/*/ | tail -n +4 | while read -r old; do
+    if [ -n "$(find "$old" -maxdepth 0 -mmin +1440)" ]; then rm -rf "$old"; fi
+  done
   log "images built in $(elapsed "$start"): $out"
   echo "$out"
 }

@@ -36,13 +36,14 @@ const lazyRequire: Plugin = {
       if (args.path.includes('/node_modules/')) return undefined;
       const { readFile } = await import('node:fs/promises');
       const source = await readFile(args.path, 'utf8');
-      if (!CREATE_REQUIRE_CALL.test(source)) return undefined;
-      return { contents: source.replace(CREATE_REQUIRE_CALL, 'require($1)'), loader: 'ts' };
+      const contents = source.replace(CREATE_REQUIRE_CALL, 'require($1)');
+      return contents === source ? undefined : { contents, loader: 'ts' };
     });
   },
 };
 
-export async function buildAll(outdir: string): Promise<void> {
+/** Builds into `outdir` (emptied first); returns the JavaScript files written with their sizes. */
+export async function buildAll(outdir: string): Promise<string[]> {
   rmSync(outdir, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: REPO,
@@ -57,6 +58,8 @@ export async function buildAll(outdir: string): Promise<void> {
     // Packages published as CommonJS still call require() for Node built-ins.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     plugins: [lazyRequire],
+    // Minified: 8 MB instead of 20 MB (client-node's generated code is mostly whitespace) and 3 MB
+    // less RSS. Function and class names stay, so stack traces still name their frames.
     minifySyntax: true,
     minifyWhitespace: true,
     keepNames: true,
@@ -68,13 +71,13 @@ export async function buildAll(outdir: string): Promise<void> {
   // ES modules without a package.json around them would be detected as such only after a failed
   // CommonJS parse: say it.
   writeFileSync(join(outdir, 'package.json'), '{ "type": "module" }\n');
-  const outputs = Object.entries(result.metafile.outputs)
+  return Object.entries(result.metafile.outputs)
     .filter(([file]) => file.endsWith('.js'))
     .map(([file, { bytes }]) => `${file} ${(bytes / 1024).toFixed(0)} KiB`);
-  process.stderr.write(`${outputs.join('\n')}\n`);
 }
 
 if (import.meta.main) {
   const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } }, strict: true });
-  await buildAll(fileURLToPath(new URL(values.outdir, `file://${REPO}`)));
+  const written = await buildAll(fileURLToPath(new URL(values.outdir, `file://${REPO}`)));
+  process.stderr.write(`${written.join('\n')}\n`);
 }

@@ -2,9 +2,12 @@
 // Ports upstream's default_package_test, deployment_securitycontext_test and serviceaccount_test.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { all, container, controller, find, render, webhook, type Deployment } from './helm.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { all, CHART_DIR, container, controller, find, render, webhook, type Deployment } from './helm.ts';
 import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
-import { packageVersionOf, readChartImages } from '../../images/chart-images.ts';
+import { chartImages, packageVersionOf, readChartImages, type ChartValues } from '../../images/chart-images.ts';
 
 const RESTRICTED = {
   allowPrivilegeEscalation: false,
@@ -250,6 +253,28 @@ describe('images', () => {
     assert.equal(main, 'ghcr.io/trust-manager-ts/trust-manager:v0.1.0');
     assert.equal(hook, main, 'both processes run from one image');
     assert.equal(pkg, 'ghcr.io/trust-manager-ts/trust-pkg-debian-trixie:20250419-deb13u1.1');
+  });
+
+  it('images/chart-images.ts composes references as the chart does', async () => {
+    const defaults = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as ChartValues;
+    const { appVersion } = parse(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8')) as { appVersion: string };
+    for (const override of [
+      { imageRegistry: 'r.example', imageNamespace: 'mirror/ns' },
+      { imageRegistry: '', imageNamespace: '' },
+      { image: { repository: 'example.com/tm', registry: 'legacy.io' }, defaultPackageImage: { name: 'trust-pkg-debian-bookworm' } },
+      { image: { tag: 'v9.9.9' }, defaultPackageImage: { tag: '20250419.7', registry: 'legacy.io' } },
+    ]) {
+      const values = {
+        ...defaults,
+        ...override,
+        image: { ...defaults.image, ...override.image },
+        defaultPackageImage: { ...defaults.defaultPackageImage, ...override.defaultPackageImage },
+      };
+      const { main, pkg } = await imageOf(override);
+      const images = chartImages(values, appVersion);
+      assert.equal(images.operator.ref, main, JSON.stringify(override));
+      assert.equal(images.package.ref, pkg, JSON.stringify(override));
+    }
   });
 
   it('are the references the image build tags (images/chart-images.ts reads them from the chart)', async () => {

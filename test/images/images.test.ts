@@ -4,10 +4,16 @@
 // on a read-only root filesystem.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { request } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
+import { WEBHOOK_PATH } from '@trust-manager/shared/api/constants.ts';
+import { freePort } from '@trust-manager/shared/testing/net.ts';
 import { container, controller, render, webhook } from '../chart/helm.ts';
 import { readChartImages } from '../../images/chart-images.ts';
 import { ensureLoaded, imagesDir, podman, readImagesJson, scratchDir, unpack, walk, type ImagesJson, type UnpackedImage } from './support.ts';
@@ -165,39 +171,83 @@ describe('running the images (podman, read-only root filesystem)', () => {
   const runImage = async (ref: string, args: string[], runArgs: string[] = []) =>
     podman(['run', '--rm', '--read-only', '--network', 'none', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', ...runArgs, ref, ...args]);
 
+  const ids: Partial<Record<keyof ImagesJson, string>> = {};
+  const id = (name: keyof ImagesJson): string => ids[name] ?? assert.fail(`${name} not loaded`);
   before(async () => {
-    for (const name of ['operator', 'package', 'pause'] as const) await ensureLoaded(images[name]);
+    for (const name of ['operator', 'package', 'pause'] as const) ids[name] = await ensureLoaded(images[name].archive, image(name));
   });
 
   it('the controller and the webhook print their help', async () => {
-    const c = await runImage(images.operator.ref, ['/app/controller.js', '--help']);
+    const c = await runImage(id('operator'), ['/app/controller.js', '--help']);
     assert.equal(c.code, 0, c.stderr);
     assert.match(c.stdout, /--leader-election-namespace/);
-    const w = await runImage(images.operator.ref, ['/app/webhook.js', '--help']);
+    const w = await runImage(id('operator'), ['/app/webhook.js', '--help']);
     assert.equal(w.code, 0, w.stderr);
     assert.match(w.stdout, /--webhook-certificate-dir/);
   });
 
   it('runs as 65532 by default, and under an arbitrary UID with GID 0 (OpenShift restricted-v2)', async () => {
-    const ids = await runImage(images.operator.ref, ['-e', 'console.log(process.getuid(), process.getgid())']);
-    assert.equal(ids.stdout.trim(), '65532 65532', ids.stderr);
-    const openshift = await runImage(images.operator.ref, ['/app/controller.js', '--help'], ['--user', '1000680000:0']);
+    const who = await runImage(id('operator'), ['-e', 'console.log(process.getuid(), process.getgid())']);
+    assert.equal(who.stdout.trim(), '65532 65532', who.stderr);
+    const openshift = await runImage(id('operator'), ['/app/controller.js', '--help'], ['--user', '1000680000:0']);
     assert.equal(openshift.code, 0, openshift.stderr);
   });
 
+  it('the webhook serves admissions over TLS from the image', async () => {
+    const tls = mkdtempSync(join(scratch, 'tls-'));
+    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
+      '-keyout', join(tls, 'tls.key'), '-out', join(tls, 'tls.crt')]);
+    chmodSync(tls, 0o755); // readable by the container's 65532, like a Secret volume
+    chmodSync(join(tls, 'tls.key'), 0o644);
+    const [port, probePort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+    const name = `tm-images-webhook-${process.pid}`;
+    const started = await podman(['run', '-d', '--name', name, '--read-only', '--network', 'host', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '-v', `${tls}:/tls:ro`,
+      id('operator'), '/app/webhook.js', '--webhook-host=127.0.0.1', `--webhook-port=${port}`, `--readiness-probe-port=${probePort}`, `--metrics-port=${metricsPort}`]);
+    assert.equal(started.code, 0, started.stderr);
+    try {
+      let ready = false;
+      for (let i = 0; i < 150 && !ready; i++) {
+        ready = (await fetch(`http://127.0.0.1:${probePort}/readyz`).catch(() => undefined))?.status === 200;
+        if (!ready) await sleep(100);
+      }
+      const logs = await podman(['logs', name]);
+      assert.ok(ready, `webhook not ready:\n${logs.stdout}${logs.stderr}`);
+      const review = {
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: 'images-test',
+          operation: 'CREATE',
+          kind: { group: 'trust.cert-manager.io', version: 'v1alpha1', kind: 'Bundle' },
+          object: { apiVersion: 'trust.cert-manager.io/v1alpha1', kind: 'Bundle', metadata: { name: 'b' }, spec: { sources: [{ useDefaultCAs: true }], target: { configMap: { key: 'ca.crt' } } } },
+        },
+      };
+      const answer = await new Promise<string>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: WEBHOOK_PATH, method: 'POST', servername: 'localhost', ca: readFileSync(join(tls, 'tls.crt')), headers: { 'content-type': 'application/json' } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve(body));
+        });
+        req.on('error', reject).end(JSON.stringify(review));
+      });
+      assert.deepEqual((JSON.parse(answer) as { response: { uid: string; allowed: boolean } }).response.allowed, true, answer);
+    } finally {
+      await podman(['rm', '-f', name]);
+    }
+  });
+
   it('has no /bin/sh to run', async () => {
-    const sh = await runImage(images.operator.ref, ['-c', 'true'], ['--entrypoint', '/bin/sh']);
+    const sh = await runImage(id('operator'), ['-c', 'true'], ['--entrypoint', '/bin/sh']);
     assert.notEqual(sh.code, 0);
   });
 
   it('the package copier copies the package into a volume', async () => {
     const out = mkdtempSync(join(scratch, 'packages-'));
     chmodSync(out, 0o777);
-    const copied = await runImage(images.package.ref, [], ['-v', `${out}:/packages`]);
+    const copied = await runImage(id('package'), [], ['-v', `${out}:/packages`]);
     assert.equal(copied.code, 0, copied.stderr);
     assert.match(copied.stderr, /successfully copied \/debian-package\/cert-manager-package-debian\.json/);
     assert.equal(readFileSync(join(out, 'cert-manager-package-debian.json'), 'utf8'), readIn('package', PACKAGE_JSON));
-    const deprecated = await runImage(images.package.ref, ['/copyandmaybepause', '/debian-package', '/packages'], ['-v', `${out}:/packages`]);
+    const deprecated = await runImage(id('package'), ['/copyandmaybepause', '/debian-package', '/packages'], ['-v', `${out}:/packages`]);
     assert.equal(deprecated.code, 0, deprecated.stderr);
     assert.match(deprecated.stderr, /DEPRECATED/);
   });
@@ -206,7 +256,7 @@ describe('running the images (podman, read-only root filesystem)', () => {
     const { config } = image('pause');
     assert.deepEqual(config.Entrypoint, ['/pause']);
     assert.equal(config.User, '65535:65535');
-    const version = await runImage(images.pause.ref, ['-v']);
+    const version = await runImage(id('pause'), ['-v']);
     assert.equal(version.code, 0, version.stderr);
     assert.match(version.stdout, /^pause\.c v3\.10/);
   });

@@ -40,6 +40,8 @@ export interface ImageConfig {
 }
 
 export interface UnpackedImage {
+  /** The image ID (config digest, hex): what podman runs, whatever the names point at now. */
+  id: string;
   /** org.opencontainers.image.ref.name of the archive's index: the name `ctr images import` gives it. */
   refName: string | undefined;
   config: ImageConfig;
@@ -68,7 +70,7 @@ export async function unpack(archive: string, parent: string): Promise<UnpackedI
     }
     await run('tar', ['-xf', blob(dir, layer.digest), '-C', rootfs, '--exclude=.wh.*']);
   }
-  return { refName: entry.annotations?.['org.opencontainers.image.ref.name'], config, rootfs };
+  return { id: manifest.config.digest.replace(/^sha256:/, ''), refName: entry.annotations?.['org.opencontainers.image.ref.name'], config, rootfs };
 }
 
 export interface FileEntry {
@@ -110,9 +112,14 @@ export async function podman(args: string[]): Promise<{ code: number; stdout: st
   }
 }
 
-/** Makes sure podman's storage has the image (loads the archive if it was pruned). */
-export async function ensureLoaded(image: { ref: string; archive: string }): Promise<void> {
-  if ((await podman(['image', 'exists', image.ref])).code === 0) return;
-  const loaded = await podman(['load', '--quiet', '-i', image.archive]);
-  if (loaded.code !== 0) throw new Error(`podman load ${image.archive}: ${loaded.stderr}`);
+/**
+ * Makes sure podman's storage has the archive's image (loads it if it was pruned) and returns its
+ * ID: another checkout sharing the cache may have tagged a different build under the same name.
+ */
+export async function ensureLoaded(archive: string, unpacked: UnpackedImage): Promise<string> {
+  if ((await podman(['image', 'exists', unpacked.id])).code !== 0) {
+    const loaded = await podman(['load', '--quiet', '-i', archive]);
+    if (loaded.code !== 0) throw new Error(`podman load ${archive}: ${loaded.stderr}`);
+  }
+  return unpacked.id;
 }
