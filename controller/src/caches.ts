@@ -4,6 +4,8 @@
 //   --source-namespaces), one reflector per namespace.
 // - Targets: metadata only (PartialObjectMetadata), only objects labelled trust.cert-manager.io/bundle,
 //   cluster-wide or one reflector per --target-namespaces entry; Secrets only with secret targets.
+// - ClusterTrustBundles (only when available): every object, content included, since they are both
+//   sources and targets; cluster-scoped and few.
 // Each object is trimmed before it is stored, so unrelated fields never cost memory.
 import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -12,8 +14,9 @@ import type { Bundle, LabelSelector } from '@trust-manager/shared/api/types.ts';
 import type { KubeClient } from '@trust-manager/shared/kube/client.ts';
 import type { KubeObject, KubeObjectMeta, ManagedFieldsEntry } from '@trust-manager/shared/kube/object.ts';
 import { Reflector, type ReflectorOptions } from '@trust-manager/shared/kube/reflector.ts';
-import { BUNDLES, CONFIGMAPS, NAMESPACES, SECRETS, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
+import { BUNDLES, CLUSTER_TRUST_BUNDLES, CONFIGMAPS, NAMESPACES, SECRETS, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
 import { matchesLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
+import type { ClusterTrustBundleObject, ClusterTrustBundleReader } from './core/cluster-trust-bundles.ts';
 import type { NamespaceInfo } from './core/reconcile.ts';
 import type { SourceReader } from './core/sources.ts';
 import type { TargetKind, TargetMetadata } from './core/targets.ts';
@@ -37,6 +40,8 @@ export interface CachesOptions {
   /** Empty = all namespaces. */
   targetNamespaces: readonly string[];
   secretTargetsEnabled: boolean;
+  /** Watch ClusterTrustBundles (the API is served and the feature enabled). */
+  clusterTrustBundles?: boolean;
   /** Reflector tuning (tests shorten timeouts). */
   reflector?: Pick<ReflectorOptions<KubeObject>, 'watchTimeoutSeconds' | 'inactivityTimeoutMs' | 'backoff' | 'pageSize'>;
 }
@@ -49,6 +54,7 @@ export class Caches {
   readonly sourceSecrets = new Map<string, Reflector<SourceObject>>();
   readonly targetConfigMaps: Reflector<KubeObject>[];
   readonly targetSecrets: Reflector<KubeObject>[];
+  readonly clusterTrustBundles: Reflector<ClusterTrustBundleObject> | undefined;
   readonly sourceReader: SourceReader;
 
   constructor(options: CachesOptions) {
@@ -72,7 +78,15 @@ export class Caches {
       });
     this.targetConfigMaps = targetScopes.map((namespace) => targetReflector(CONFIGMAPS, namespace));
     this.targetSecrets = options.secretTargetsEnabled ? targetScopes.map((namespace) => targetReflector(SECRETS, namespace)) : [];
-    this.sourceReader = new CachedSourceReader(this.sourceConfigMaps, this.sourceSecrets);
+    this.clusterTrustBundles = options.clusterTrustBundles
+      ? new Reflector<ClusterTrustBundleObject>({
+          ...common,
+          resource: CLUSTER_TRUST_BUNDLES,
+          transform: trimClusterTrustBundle,
+          index: (obj) => obj.metadata.labels?.[BUNDLE_LABEL],
+        })
+      : undefined;
+    this.sourceReader = new CachedSourceReader(this.sourceConfigMaps, this.sourceSecrets, this.clusterTrustBundles);
   }
 
   all(): Array<Reflector<KubeObject>> {
@@ -83,6 +97,7 @@ export class Caches {
       ...this.sourceSecrets.values(),
       ...this.targetConfigMaps,
       ...this.targetSecrets,
+      ...(this.clusterTrustBundles ? [this.clusterTrustBundles] : []),
     ] as Array<Reflector<KubeObject>>;
   }
 
@@ -119,6 +134,11 @@ export class Caches {
     return undefined;
   }
 
+  /** Cached ClusterTrustBundles labelled for `bundleName`. */
+  clusterTrustBundlesOf(bundleName: string): ClusterTrustBundleObject[] {
+    return this.clusterTrustBundles?.byIndex(bundleName) ?? [];
+  }
+
   /** Target cache entries labelled for `bundleName`. */
   targetsOf(bundleName: string): TargetMetadata[] {
     const targets: TargetMetadata[] = [];
@@ -132,9 +152,19 @@ class CachedSourceReader implements SourceReader {
   readonly #configMaps: ReadonlyMap<string, Reflector<SourceObject>>;
   readonly #secrets: ReadonlyMap<string, Reflector<SourceObject>>;
 
-  constructor(configMaps: ReadonlyMap<string, Reflector<SourceObject>>, secrets: ReadonlyMap<string, Reflector<SourceObject>>) {
+  readonly clusterTrustBundles: ClusterTrustBundleReader | undefined;
+
+  constructor(
+    configMaps: ReadonlyMap<string, Reflector<SourceObject>>,
+    secrets: ReadonlyMap<string, Reflector<SourceObject>>,
+    clusterTrustBundles: Reflector<ClusterTrustBundleObject> | undefined,
+  ) {
     this.#configMaps = configMaps;
     this.#secrets = secrets;
+    this.clusterTrustBundles =
+      clusterTrustBundles === undefined
+        ? undefined
+        : { getClusterTrustBundle: (name) => clusterTrustBundles.get(undefined, name), listClusterTrustBundles: () => clusterTrustBundles.list() };
   }
 
   getConfigMap(namespace: string, name: string): V1ConfigMap | undefined {
@@ -223,6 +253,18 @@ function trimManagedFields(entry: ManagedFieldsEntry): ManagedFieldsEntry {
   const kept: Record<string, unknown> = {};
   for (const key of ['f:data', 'f:binaryData']) if (fields[key] !== undefined) kept[key] = fields[key];
   return { ...(entry.manager !== undefined ? { manager: entry.manager } : {}), ...(entry.operation !== undefined ? { operation: entry.operation } : {}), fieldsV1: kept };
+}
+
+/** ClusterTrustBundles: labels (selectors), our hash annotation, owner references and the content. */
+export function trimClusterTrustBundle(obj: KubeObject): ClusterTrustBundleObject {
+  const ctb = obj as Partial<ClusterTrustBundleObject> & KubeObject;
+  const metadata = baseMeta(ctb.metadata);
+  if (ctb.metadata.labels !== undefined) metadata.labels = ctb.metadata.labels;
+  const hash = ctb.metadata.annotations?.[HASH_ANNOTATION];
+  if (hash !== undefined) metadata.annotations = { [HASH_ANNOTATION]: hash };
+  if (ctb.metadata.ownerReferences !== undefined) metadata.ownerReferences = ctb.metadata.ownerReferences;
+  const signerName = ctb.spec?.signerName;
+  return { metadata, spec: { ...(signerName !== undefined && signerName !== '' ? { signerName } : {}), trustBundle: ctb.spec?.trustBundle ?? '' } };
 }
 
 export function toTargetMetadata(obj: KubeObject, kind: TargetKind): TargetMetadata {

@@ -9,6 +9,7 @@ import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
 import type { Reflector } from '@trust-manager/shared/kube/reflector.ts';
 import type { StoreEvent } from '@trust-manager/shared/kube/store.ts';
 import { Caches, type CachesOptions } from './caches.ts';
+import { bundlesUsingClusterTrustBundles } from './core/cluster-trust-bundles.ts';
 import type { ReconcileOptions } from './core/options.ts';
 import { bundlesSelectingNamespace, bundlesUsingSource, controllingBundle, type SourceKind } from './enqueue.ts';
 import type { ControllerMetrics } from './metrics.ts';
@@ -46,6 +47,7 @@ export class Controller {
       sourceNamespaces: opts.options.sourceNamespaces,
       targetNamespaces: opts.options.targetNamespaces,
       secretTargetsEnabled: opts.options.secretTargetsEnabled,
+      clusterTrustBundles: opts.options.clusterTrustBundles === 'available',
       ...(opts.reflector ? { reflector: opts.reflector } : {}),
     });
     this.queue = new WorkQueue({ onDepth: (depth) => opts.metrics?.queueDepth(depth) });
@@ -131,6 +133,13 @@ export class Controller {
       for (const owner of owners) if (owner !== undefined) queue.add(owner);
     };
     for (const reflector of [...caches.targetConfigMaps, ...caches.targetSecrets]) reflector.on(onTarget);
+
+    // A ClusterTrustBundle is a source of the Bundles that select it and a target of the Bundle that owns it.
+    caches.clusterTrustBundles?.on((event) => {
+      const objects = event.type === 'update' ? [event.object, event.old] : [event.object];
+      enqueue(bundlesUsingClusterTrustBundles(bundles(), objects));
+      onTarget(event);
+    });
   }
 }
 

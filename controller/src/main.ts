@@ -10,6 +10,7 @@ import { EventRecorder } from '@trust-manager/shared/kube/events.ts';
 import { defaultIdentity, LeaderElector } from '@trust-manager/shared/kube/leader-election.ts';
 import { createLogger } from '@trust-manager/shared/kube/logging.ts';
 import { loadPackage, type DefaultPackage } from '@trust-manager/shared/package/package.ts';
+import { discoverClusterTrustBundles } from './cluster-trust-bundle-api.ts';
 import { buildConfig, type ControllerConfig } from './config.ts';
 import { Controller } from './controller.ts';
 import { parseFlags } from './flags.ts';
@@ -60,6 +61,8 @@ try {
   fail(`failed to build kubernetes client config: ${errorText(err)}`);
 }
 
+const clusterTrustBundles = await discoverClusterTrustBundles(client, config.clusterTrustBundlesEnabled, log);
+
 const metrics = new ControllerMetrics();
 const applier = new Applier(client, { onWrite: ({ resource, verb, ok }) => metrics.write(resource.kind, verb, ok) });
 const events = new EventRecorder(client, {
@@ -71,7 +74,7 @@ const controller = new Controller({
   client,
   applier,
   events,
-  options: { ...config.reconcile, ...(defaultPackage ? { defaultPackage } : {}) },
+  options: { ...config.reconcile, clusterTrustBundles, ...(defaultPackage ? { defaultPackage } : {}) },
   workers: config.workers,
   maxConcurrentWrites: config.maxConcurrentWrites,
   logger: log,
@@ -95,6 +98,7 @@ log.info(
     sourceNamespaces: config.reconcile.sourceNamespaces,
     targetNamespaces: config.reconcile.targetNamespaces,
     secretTargetsEnabled: config.reconcile.secretTargetsEnabled,
+    clusterTrustBundles,
   },
   'starting controller',
 );

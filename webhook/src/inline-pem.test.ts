@@ -14,7 +14,7 @@ function pemBlock(type: string, body: string, headers = ''): string {
 
 test('a self-signed valid CA passes without warnings; junk around it is ignored like Go', async () => {
   const root = await makeCA({ cn: 'root-ok', extraName: 'O=cert-manager' });
-  assert.deepEqual(checkInLinePem(`# comment\n${root.pem}trailing junk\n`, now), { problems: [], warnings: [] });
+  assert.deepEqual(checkInLinePem(`# comment\n${root.pem}trailing junk\n`, now), { problems: [], warnings: [], nonCACertificates: 0 });
 });
 
 test('warnings: expired, not yet valid, non-CA, intermediate; each names the subject', async () => {
@@ -25,6 +25,7 @@ test('warnings: expired, not yet valid, non-CA, intermediate; each names the sub
   const leaf = await makeCA({ cn: 'leaf', isCA: false, issuer: intermediate });
   const result = checkInLinePem(expired.pem + future.pem + intermediate.pem + leaf.pem, now);
   assert.deepEqual(result.problems, []);
+  assert.equal(result.nonCACertificates, 1);
   assert.deepEqual(result.warnings, [
     'certificate "CN=old-root" expired at 2025-01-01T00:00:00Z',
     'certificate "CN=future-root" is not valid before 2030-01-01T00:00:00Z',
@@ -51,10 +52,12 @@ test('no certificate at all is denied, long lists are capped', async () => {
   assert.deepEqual(checkInLinePem('just text', now), {
     problems: ['no PEM-encoded certificate found; an inLine source must contain at least one -----BEGIN CERTIFICATE----- block'],
     warnings: [],
+    nonCACertificates: 0,
   });
   const leaf = await makeCA({ cn: 'many-leaf', isCA: false });
   const many = Array.from({ length: 25 }, () => leaf.pem).join('');
-  const { warnings } = checkInLinePem(many, now);
+  const { warnings, nonCACertificates } = checkInLinePem(many, now);
+  assert.equal(nonCACertificates, 25, 'every non-CA block counts, not only the warned ones');
   assert.equal(warnings.length, MAX_MESSAGES_PER_SOURCE);
   assert.equal(warnings.at(-1), `and ${25 - MAX_MESSAGES_PER_SOURCE + 1} more certificate warnings`);
 });

@@ -10,6 +10,8 @@ export interface InLinePemCheck {
   problems: string[];
   /** Reasons to warn, e.g. an expired certificate. */
   warnings: string[];
+  /** Certificates without the basicConstraints CA flag (a ClusterTrustBundle target leaves them out). */
+  nonCACertificates: number;
 }
 
 /** kube-apiserver truncates long warning lists; a few precise lines beat a wall of text. */
@@ -19,6 +21,7 @@ export function checkInLinePem(text: string, now: Date): InLinePemCheck {
   const problems: string[] = [];
   const warnings: string[] = [];
   let certificates = 0;
+  let nonCACertificates = 0;
   decodePemBlocks(text).forEach((block, index) => {
     const where = `block ${index + 1}`;
     if (block.type !== 'CERTIFICATE') {
@@ -38,13 +41,14 @@ export function checkInLinePem(text: string, now: Date): InLinePemCheck {
       return;
     }
     certificates++;
+    if (!certificate.isCA) nonCACertificates++;
     warnings.push(...certificateWarnings(certificate, now));
   });
   if (certificates === 0 && problems.length === 0) {
     // The controller would fail with "couldn't find any valid certificates in bundle"; say it now.
     problems.push('no PEM-encoded certificate found; an inLine source must contain at least one -----BEGIN CERTIFICATE----- block');
   }
-  return { problems: capped(problems, 'problems'), warnings: capped(warnings, 'certificate warnings') };
+  return { problems: capped(problems, 'problems'), warnings: capped(warnings, 'certificate warnings'), nonCACertificates };
 }
 
 function certificateWarnings(certificate: Certificate, now: Date): string[] {

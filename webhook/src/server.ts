@@ -9,7 +9,10 @@ import type { SecureContextOptions } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
+import { KubeClient } from '@trust-manager/shared/kube/client.ts';
+
 import { buildApp } from './app.ts';
+import { ClusterTrustBundleApiWatch } from './cluster-trust-bundle-api.ts';
 import { CertificateReloader, type KeyPair } from './certificate-reloader.ts';
 import type { WebhookConfig } from './flags.ts';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics.ts';
@@ -28,9 +31,12 @@ export interface RunningWebhook {
 export interface StartOptions {
   /** Certificate re-read fallback interval (tests shorten it). */
   certificatePollIntervalMs?: number;
+  /** ClusterTrustBundle API discovery interval (tests shorten it). */
+  discoveryIntervalMs?: number;
 }
 
-type Webhook = Pick<WebhookConfig, 'webhookHost' | 'webhookPort' | 'certificateDir' | 'tlsMinVersion' | 'tlsCipherSuites' | 'trustNamespace' | 'sourceNamespaces' | 'readinessProbePort' | 'readinessProbePath' | 'metricsPort'>;
+type Webhook = Pick<WebhookConfig, 'webhookHost' | 'webhookPort' | 'certificateDir' | 'tlsMinVersion' | 'tlsCipherSuites' | 'trustNamespace' | 'sourceNamespaces' | 'readinessProbePort' | 'readinessProbePath' | 'metricsPort'> &
+  Partial<Pick<WebhookConfig, 'clusterTrustBundlesEnabled' | 'kubeconfig'>>;
 
 export async function startWebhook(config: Webhook, logger: Logger, options: StartOptions = {}): Promise<RunningWebhook> {
   const metrics = createWebhookMetrics();
@@ -62,11 +68,24 @@ export async function startWebhook(config: Webhook, logger: Logger, options: Sta
     onChange: (pair) => (app?.server as HttpsServer | undefined)?.setSecureContext(secureContext(pair)),
   });
 
+  const clusterTrustBundles = new ClusterTrustBundleApiWatch({
+    logger,
+    ...(config.clusterTrustBundlesEnabled === true ? { client: KubeClient.load(config.kubeconfig || undefined) } : {}),
+    ...(options.discoveryIntervalMs !== undefined ? { intervalMs: options.discoveryIntervalMs } : {}),
+  });
+  clusterTrustBundles.start();
+
   try {
     logger.info({ dir: config.certificateDir }, 'waiting for the serving certificate');
     const pair = await reloader.start();
     app = buildApp({
-      validation: { trustNamespace: config.trustNamespace, sourceNamespaces: config.sourceNamespaces },
+      validation: {
+        trustNamespace: config.trustNamespace,
+        sourceNamespaces: config.sourceNamespaces,
+        get clusterTrustBundles() {
+          return clusterTrustBundles.current;
+        },
+      },
       logger,
       metrics,
       https: secureContext(pair),
@@ -74,7 +93,7 @@ export async function startWebhook(config: Webhook, logger: Logger, options: Sta
     await app.listen({ host: config.webhookHost, port: config.webhookPort });
   } catch (error) {
     reloader.close();
-    await Promise.all([closePlain(probes), closePlain(metricsServer)]);
+    await Promise.all([closePlain(probes), closePlain(metricsServer), clusterTrustBundles.close()]);
     throw error;
   }
   ready = true;
@@ -92,7 +111,7 @@ export async function startWebhook(config: Webhook, logger: Logger, options: Sta
       ready = false;
       reloader.close();
       await running.close();
-      await Promise.all([closePlain(probes), closePlain(metricsServer)]);
+      await Promise.all([closePlain(probes), closePlain(metricsServer), clusterTrustBundles.close()]);
     },
   };
 }

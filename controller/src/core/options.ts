@@ -1,6 +1,7 @@
 // What the decision core needs to know about the process configuration (flags), and nothing else.
 
 import type { DefaultPackage } from '@trust-manager/shared/package/package.ts';
+import type { ClusterTrustBundleAvailability } from './cluster-trust-bundles.ts';
 
 export interface ReconcileOptions {
   /** `--trust-namespace`: where sources are read from when they name no namespace. */
@@ -17,4 +18,6 @@ export interface ReconcileOptions {
   targetNamespaces: readonly string[];
   /** The default CA package loaded at startup (`--default-package-location`), if any. */
   defaultPackage?: DefaultPackage;
+  /** Our extension (`--cluster-trust-bundles-enabled` plus API discovery); absent = disabled. */
+  clusterTrustBundles?: ClusterTrustBundleAvailability;
 }
