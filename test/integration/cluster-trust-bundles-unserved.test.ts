@@ -50,8 +50,8 @@ before(async () => {
   binDir = resolveBinDir();
   const localAddress = process.env.TM_LOCAL_ADDRESS || undefined;
   // The option that turns the beta API off; a control plane that never serves it ignores it.
-  const options = { binDir, advertiseAddress: localAddress, startControllerManager: false, clusterTrustBundleApi: false, beforeControllerManager: (p: ControlPlane) => installBundleCRDFromPath(p.kubeconfigPath) };
-  plane = await ControlPlane.start(options as ControlPlaneOptions);
+  const options: ControlPlaneOptions & { clusterTrustBundleApi?: boolean } = { binDir, advertiseAddress: localAddress, startControllerManager: false, clusterTrustBundleApi: false, beforeControllerManager: (p: ControlPlane) => installBundleCRDFromPath(p.kubeconfigPath) };
+  plane = await ControlPlane.start(options);
   const client = KubeClient.load(plane.kubeconfigPath);
   kube = new TestKube(client);
   assert.equal(await isResourceServed(client, CLUSTER_TRUST_BUNDLES), false, 'this control plane must not serve ClusterTrustBundles (ControlPlane option clusterTrustBundleApi: false)');
