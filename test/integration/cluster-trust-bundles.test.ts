@@ -265,3 +265,21 @@ test('a ClusterTrustBundle target fed by a ClusterTrustBundle source', async () 
   await kube.delete(BUNDLES, undefined, `${id}-out`);
   await kube.delete(CLUSTER_TRUST_BUNDLES, undefined, `${id}-in`);
 });
+
+test('the CRD: upstream messages unchanged without clusterTrustBundle, ours with it', async () => {
+  const rejected = async (spec: unknown): Promise<string> => {
+    try {
+      await kube.applyBundle(uniqueName('crd'), spec as Bundle['spec']);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('the API server accepted the Bundle');
+  };
+  assert.match(await rejected({ sources: [{ inLine: caA.pem }], target: {} }), /spec\.target: Invalid value: "object": at least one of the fields in \[configMap secret\] must be set/);
+  assert.match(
+    await rejected({ sources: [{ inLine: caA.pem, clusterTrustBundle: { name: 'x' } }], target: { clusterTrustBundle: {} } }),
+    /exactly one of the fields in \[configMap secret inLine useDefaultCAs clusterTrustBundle\] must be set/,
+  );
+  assert.match(await rejected({ sources: [{ clusterTrustBundle: { name: 'x', signerName: 'example.com/s' } }] }), /exactly one of the fields in \[name signerName\] must be set/);
+  assert.match(await rejected({ sources: [{ clusterTrustBundle: { name: 'x', labelSelector: {} } }] }), /labelSelector may only be set together with signerName/);
+});
