@@ -19,7 +19,7 @@ import { freePort } from '../cluster/control-plane.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
 import { createCA, issueCertificate } from '../cluster/pki.ts';
 import { ManagedProcess } from '../cluster/processes.ts';
-import { REPO_ROOT, routeServiceToLocal, waitForHttpOk } from './support/trust-manager.ts';
+import { bundleWebhookConfiguration, REPO_ROOT, routeServiceToLocal, waitForHttpOk } from './support/trust-manager.ts';
 
 const SERVICE = 'trust-manager-webhook-e2e';
 const ALLOWED_SOURCE_NAMESPACE = 'team-a';
@@ -88,23 +88,7 @@ before(async () => {
     clientConfig = { url: `https://127.0.0.1:${port}${WEBHOOK_PATH}` };
   }
   configurationName = uniqueName('trust-manager-e2e');
-  await applyObject(cluster.kubeConfig, {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingWebhookConfiguration',
-    metadata: { name: configurationName },
-    webhooks: [
-      {
-        name: WEBHOOK_NAME,
-        admissionReviewVersions: ['v1'],
-        sideEffects: 'None',
-        failurePolicy: 'Fail',
-        timeoutSeconds: 5,
-        objectSelector: { matchLabels: selectorLabel },
-        rules: [{ apiGroups: ['trust.cert-manager.io'], apiVersions: ['v1alpha1'], operations: ['CREATE', 'UPDATE'], resources: ['bundles'] }],
-        clientConfig: { ...clientConfig, caBundle: Buffer.from(caPem).toString('base64') },
-      },
-    ],
-  } as KubernetesObject);
+  await applyObject(cluster.kubeConfig, bundleWebhookConfiguration(configurationName, clientConfig, caPem, { matchLabels: selectorLabel }));
 
   // The API server picks up a new webhook configuration asynchronously: wait until a bad Bundle is denied.
   const probe = bundle(uniqueName('probe'), { sources: [{ useDefaultCAs: false }] });

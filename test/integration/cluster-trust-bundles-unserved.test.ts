@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CTB_API_ENABLE_HINT } from '@trust-manager/shared/api/cluster-trust-bundle.ts';
-import { WEBHOOK_NAME, WEBHOOK_PATH } from '@trust-manager/shared/api/constants.ts';
+import { WEBHOOK_PATH } from '@trust-manager/shared/api/constants.ts';
 import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testing/fixtures.ts';
 import { KubeClient } from '@trust-manager/shared/kube/client.ts';
 import { isResourceServed } from '@trust-manager/shared/kube/discovery.ts';
@@ -19,7 +19,7 @@ import { installBundleCRDFromPath, runCommand, uniqueName, waitFor, type Command
 import { createCA, issueCertificate } from '../cluster/pki.ts';
 import { ManagedProcess } from '../cluster/processes.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
-import { REPO_ROOT, waitForHttpOk } from '../e2e/support/trust-manager.ts';
+import { bundleWebhookConfiguration, REPO_ROOT, waitForHttpOk } from '../e2e/support/trust-manager.ts';
 import { startController, TestKube, type ControllerProcess } from './controller-support.ts';
 
 const SERVICE = 'trust-manager-ctb-webhook';
@@ -144,22 +144,7 @@ test('the webhook behind this API server warns at admission: the API is not serv
   } else {
     clientConfig = { url: `https://127.0.0.1:${port}${WEBHOOK_PATH}` };
   }
-  const registered = await kubectl(['apply', '-f', '-'], JSON.stringify({
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingWebhookConfiguration',
-    metadata: { name: 'trust-manager-ctb' },
-    webhooks: [
-      {
-        name: WEBHOOK_NAME,
-        admissionReviewVersions: ['v1'],
-        sideEffects: 'None',
-        failurePolicy: 'Fail',
-        timeoutSeconds: 5,
-        rules: [{ apiGroups: ['trust.cert-manager.io'], apiVersions: ['v1alpha1'], operations: ['CREATE', 'UPDATE'], resources: ['bundles'] }],
-        clientConfig: { ...clientConfig, caBundle: Buffer.from(authority.certPem).toString('base64') },
-      },
-    ],
-  }));
+  const registered = await kubectl(['apply', '-f', '-'], JSON.stringify(bundleWebhookConfiguration('trust-manager-ctb', clientConfig, authority.certPem)));
   assert.equal(registered.code, 0, registered.stderr);
 
   const bundle = {

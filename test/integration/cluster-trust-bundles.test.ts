@@ -19,7 +19,7 @@ import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
 import { render } from '../chart/helm.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
 import { serviceAccountKubeconfig } from '../e2e/support/trust-manager.ts';
-import { startController, TestKube, waitFor, type ControllerProcess } from './controller-support.ts';
+import { certsIn, certsOf, startController, TestKube, waitFor, type ControllerProcess } from './controller-support.ts';
 
 const SELECT = 'ctb-test.trust-manager.io/select';
 const ALLOWED_SIGNER = 'example.com/allowed';
@@ -39,15 +39,6 @@ let caB: TestCertificate;
 let caC: TestCertificate;
 let caD: TestCertificate;
 let leaf: TestCertificate;
-
-/** The certificates in a PEM text, as sorted base64 bodies (order-independent comparison). */
-function certsIn(pem: string | undefined): string[] {
-  return [...(pem ?? '').matchAll(/-----BEGIN CERTIFICATE-----\n([\s\S]*?)\n-----END CERTIFICATE-----/g)].map((m) => (m[1] ?? '').replace(/\s/g, '')).sort();
-}
-
-function certsOf(...certs: TestCertificate[]): string[] {
-  return certsIn(certs.map((c) => c.pem).join(''));
-}
 
 const ctb = (name: string): Promise<ClusterTrustBundle | undefined> => kube.get<ClusterTrustBundle>(CLUSTER_TRUST_BUNDLES, undefined, name);
 
@@ -275,7 +266,7 @@ test('the CRD: upstream messages unchanged without clusterTrustBundle, ours with
     }
     throw new Error('the API server accepted the Bundle');
   };
-  assert.match(await rejected({ sources: [{ inLine: caA.pem }], target: {} }), /spec\.target: Invalid value: "object": at least one of the fields in \[configMap secret\] must be set/);
+  assert.match(await rejected({ sources: [{ inLine: caA.pem }], target: {} }), /spec\.target: Invalid value: (?:"object": )?at least one of the fields in \[configMap secret\] must be set/);
   assert.match(
     await rejected({ sources: [{ inLine: caA.pem, clusterTrustBundle: { name: 'x' } }], target: { clusterTrustBundle: {} } }),
     /exactly one of the fields in \[configMap secret inLine useDefaultCAs clusterTrustBundle\] must be set/,

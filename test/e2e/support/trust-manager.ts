@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { CoreV1Api, type KubernetesObject, type V1Deployment, type V1Container } from '@kubernetes/client-node';
+import { WEBHOOK_NAME } from '@trust-manager/shared/api/constants.ts';
 import type { TestCluster } from '../../cluster/harness.ts';
 import { applyObject } from '../../cluster/crd.ts';
 import { freePort } from '../../cluster/control-plane.ts';
@@ -115,6 +116,27 @@ export async function routeServiceToLocal(cluster: TestCluster, namespace: strin
     ports: [{ name: portName, port, protocol: 'TCP' }],
     endpoints: [{ addresses: [cluster.localAddress], conditions: { ready: true } }],
   } as KubernetesObject);
+}
+
+/** A ValidatingWebhookConfiguration sending Bundle CREATE/UPDATE to a locally running webhook. */
+export function bundleWebhookConfiguration(name: string, clientConfig: Record<string, unknown>, caPem: string, objectSelector?: Record<string, unknown>): KubernetesObject {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name },
+    webhooks: [
+      {
+        name: WEBHOOK_NAME,
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Fail',
+        timeoutSeconds: 5,
+        ...(objectSelector !== undefined ? { objectSelector } : {}),
+        rules: [{ apiGroups: ['trust.cert-manager.io'], apiVersions: ['v1alpha1'], operations: ['CREATE', 'UPDATE'], resources: ['bundles'] }],
+        clientConfig: { ...clientConfig, caBundle: Buffer.from(caPem).toString('base64') },
+      },
+    ],
+  } as KubernetesObject;
 }
 
 /** Writes a Secret's data as files, the way a secret volume appears in a pod. */
