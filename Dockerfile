@@ -1,11 +1,12 @@
 # syntax=docker/dockerfile:1.7
-# One file, two images (BuildKit):
+# One file, two images (BuildKit, buildah or podman; docs/images.md):
 #
 #   docker build -t trust-manager .
-#       The operator image: the controller and the webhook, two entrypoints in one image.
-#         node --max-semi-space-size=2 /app/controller/src/main.ts [flags]   (the default command;
+#       The operator image: the controller and the webhook, two entrypoints in one image, compiled
+#       to JavaScript (scripts/build.ts) on a distroless Node 24 base: no shell, no package manager.
+#         /nodejs/bin/node --max-semi-space-size=2 /app/controller.js [flags]   (the default command;
 #                                                     the V8 flag: controller/src/node-flags.ts)
-#         node /app/webhook/src/main.ts [flags]
+#         /nodejs/bin/node /app/webhook.js [flags]
 #
 #   docker build --target trust-pkg-debian -t trust-pkg-debian-trixie:<version tag> .
 #       The default CA package image (a drop-in for quay.io/jetstack/trust-pkg-debian-trixie):
@@ -14,8 +15,16 @@
 #       Its tag is the package version with "+" and "~" replaced by "-" (printed by make-package.ts).
 #
 # Both run as uid/gid 65532 and work with a read-only root filesystem.
+#
+# Behind a TLS-intercepting proxy, give npm the proxy's CA as a build secret; it is mounted only
+# while npm/pnpm run and never stored in a layer:
+#   docker build --secret id=build-ca,src=/path/to/proxy-ca.pem .
 
+# The build stages: Debian with Node 24 and npm.
 ARG NODE_IMAGE=docker.io/library/node:24-trixie-slim
+# The operator's runtime: node at /nodejs/bin/node, glibc, CA certificates, nothing else.
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian13
+# The package image's runtime: a static busybox (the copier is a POSIX sh script).
 ARG PACKAGE_BASE_IMAGE=docker.io/library/busybox:1.37-musl
 
 # ---------------------------------------------------------------------------------------------
@@ -41,40 +50,36 @@ ENTRYPOINT ["/copier"]
 CMD ["/debian-package", "/packages"]
 
 # ---------------------------------------------------------------------------------------------
-# Operator: production dependencies and sources, laid out as the pnpm workspace.
-#
-# Not `pnpm deploy`: it copies the workspace packages (@trust-manager/shared) into node_modules,
-# and Node refuses to strip types from .ts files under node_modules
-# (ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING). A filtered production install of the workspace
-# keeps them where they are (symlinked), with only production dependencies in node_modules.
+# Operator: the workspace's dependencies (build tools included), then `pnpm build`'s bundler run
+# on the sources: /app holds the compiled entrypoints and their lazily loaded chunks, and nothing
+# of node_modules, tests or TypeScript sources (a bundle holds only what the entrypoints import).
 FROM ${NODE_IMAGE} AS build
 ARG PNPM_VERSION=10.34.9
-RUN npm install --global --no-audit --no-fund --loglevel=error "pnpm@${PNPM_VERSION}"
-WORKDIR /app
+RUN --mount=type=secret,id=build-ca \
+    NODE_EXTRA_CA_CERTS=/run/secrets/build-ca npm install --global --no-audit --no-fund --loglevel=error "pnpm@${PNPM_VERSION}"
+WORKDIR /src
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
 COPY shared/package.json shared/
 COPY controller/package.json controller/
 COPY webhook/package.json webhook/
 COPY test/package.json test/
-RUN pnpm install --frozen-lockfile --prod --filter "@trust-manager/controller..." --filter "@trust-manager/webhook..."
+RUN --mount=type=secret,id=build-ca \
+    NODE_EXTRA_CA_CERTS=/run/secrets/build-ca pnpm install --frozen-lockfile --filter "trust-manager-ts" --filter "@trust-manager/controller..." --filter "@trust-manager/webhook..."
+COPY tsconfig.json tsconfig.base.json ./
+COPY scripts/build.ts scripts/
 COPY shared/src shared/src
 COPY controller/src controller/src
 COPY webhook/src webhook/src
-# Tests, benchmarks and test helpers stay out of the image.
-RUN find shared/src controller/src webhook/src \( -name '*.test.ts' -o -name '*.bench.ts' \) -type f -delete \
- && find shared/src controller/src webhook/src -type d -name testing -prune -exec rm -rf {} + \
- && rm -rf test
+RUN node scripts/build.ts --outdir /app
 
-FROM ${NODE_IMAGE} AS trust-manager
-# Nothing but node runs here: drop the package managers the base image ships.
-RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
-      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
+FROM ${RUNTIME_IMAGE} AS trust-manager
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app /app
 USER 65532:65532
-ENTRYPOINT ["node"]
-CMD ["--max-semi-space-size=2", "/app/controller/src/main.ts"]
+# The distroless image's own entrypoint, stated here so that the chart's command matches it.
+ENTRYPOINT ["/nodejs/bin/node"]
+CMD ["--max-semi-space-size=2", "/app/controller.js"]
 LABEL org.opencontainers.image.title="trust-manager" \
       org.opencontainers.image.description="trust-manager (TypeScript): Bundle controller and validating webhook" \
       org.opencontainers.image.licenses="Apache-2.0"

@@ -2,8 +2,14 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Decision code: no file system, network, cluster client, logger or metrics (docs/architecture.md). */
+const PURE_CORE_FILES = ['controller/src/core/**/*.ts', 'webhook/src/validate.ts', 'webhook/src/admission.ts', 'webhook/src/inline-pem.ts'];
+const NODE_IO = ['fs', 'fs/promises', 'http', 'https', 'http2', 'net', 'tls', 'dgram', 'dns', 'child_process', 'os'];
+const IO_MODULES = [...NODE_IO.flatMap((name) => [name, `node:${name}`]), 'undici', '@kubernetes/client-node', 'pino', 'pino-pretty', 'fastify', 'prom-client'];
+const PURE_CORE_MESSAGE = 'pure core: decide here, do I/O in the shell (docs/architecture.md, "Pure core, thin shell")';
+
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'charts/**', '**/*.d.ts'] },
+  { ignores: ['**/node_modules/**', 'charts/**', '**/*.d.ts', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -19,6 +25,21 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
+    },
+  },
+  {
+    // The pure cores decide; the shell does I/O. This keeps the boundary without anyone watching it.
+    // Type-only imports are fine (they vanish at run time).
+    files: PURE_CORE_FILES,
+    ignores: ['**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: IO_MODULES.map((name) => ({ name, message: PURE_CORE_MESSAGE, allowTypeImports: true })),
+          patterns: [{ group: ['**/kube/*', '**/logging/*', '**/http/*'], message: PURE_CORE_MESSAGE, allowTypeImports: true }],
+        },
+      ],
     },
   },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },

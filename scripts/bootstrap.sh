@@ -46,13 +46,18 @@ ensure_pnpm() {
   export PATH="$TM_CACHE/bin:$PATH"
 }
 
-# keytool and openssl check the JKS and PKCS#12 interop claims; Debian packages them.
+# keytool and openssl check the JKS and PKCS#12 interop claims; Debian packages them, and the test node's runtime.
 ensure_tools() {
   local want=""
   command -v openssl >/dev/null || want="$want openssl"
   command -v keytool >/dev/null || want="$want openjdk-17-jre-headless"
   command -v unshare >/dev/null || want="$want util-linux"
   command -v ip >/dev/null || want="$want iproute2"
+  # The test node (test/cluster/node.ts): container runtime, CNI bridge, the Service VIP rule.
+  command -v containerd >/dev/null || want="$want containerd"
+  command -v runc >/dev/null || want="$want runc"
+  [ -x /usr/lib/cni/bridge ] || want="$want containernetworking-plugins"
+  command -v iptables >/dev/null || want="$want iptables"
   [ -z "$want" ] && return
   bootstrap_log "installing Debian packages:$want"
   local sudo=""

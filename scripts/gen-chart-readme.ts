@@ -1,10 +1,10 @@
 // Generates the chart's README values reference and values.schema.json from the comments in
-// charts/trust-manager/values.yaml (conventions: test/chart/values-docs.ts).
+// charts/trust-manager/values.yaml (conventions: scripts/chart-values-docs.ts).
 //   node scripts/gen-chart-readme.ts           write README.md and values.schema.json
 //   node scripts/gen-chart-readme.ts --check   exit 1 if either is out of date
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseValues, renderReadme, renderSchema } from '../test/chart/values-docs.ts';
+import { parseValues, renderReadme, renderSchema } from './chart-values-docs.ts';
 
 const chartDir = fileURLToPath(new URL('../charts/trust-manager/', import.meta.url));
 const check = process.argv.includes('--check');

@@ -1,14 +1,13 @@
-// The demo's steps (run by scripts/demo.sh inside the local control plane): helm install, the
-// stand-in cert-manager, controller and webhook started from the rendered Deployments, the quick-start
-// Bundles, a rejected Bundle, the resulting targets, and a helm upgrade of the package image.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// The demo's steps (run by scripts/demo.sh inside the local control plane with a kubelet node): helm
+// install of the chart with its default images (built here from the Dockerfile), the stand-in
+// cert-manager, the controller and webhook pods, the quick-start Bundles, a rejected Bundle, the
+// resulting targets, and a helm upgrade of the package image that rolls the controller pod.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { useCluster, waitFor, kubectlHint, runCommand } from './cluster/harness.ts';
+import { useCluster, waitFor, kubectlHint } from './cluster/harness.ts';
+import { readImages, imageTag } from './cluster/images.ts';
 import { installCertManagerCRDs, issueCertificatesAndInjectCA } from './e2e/support/cert-manager.ts';
-import { CHART_DIR, PACKAGE_FILE, REPO_ROOT, startReleaseProcesses, writePackage } from './e2e/support/trust-manager.ts';
-import type { DefaultPackage } from '@trust-manager/shared/package/package.ts';
+import { CHART_DIR } from './e2e/support/trust-manager.ts';
+import { CONTROLLER, WEBHOOK, rolledOut } from './pods/support.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
 
 const NAMESPACE = 'cert-manager';
@@ -16,6 +15,7 @@ const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const step = (s: string) => console.log(`\n${bold(`==> ${s}`)}`);
 
 const cluster = await useCluster();
+const images = readImages();
 const show = async (args: string[]) => {
   const r = await cluster.kubectl(args, { allowFail: true });
   console.log(`$ kubectl ${args.join(' ')}\n${(r.stdout + r.stderr).trimEnd()}`);
@@ -23,25 +23,22 @@ const show = async (args: string[]) => {
 };
 const apply = (manifest: object, allowFail = false) => cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(manifest), allowFail });
 
+step('the node: kubelet with containerd, the images built from the Dockerfile imported under the chart\'s default names');
+await show(['get', 'nodes', '-o', 'wide']);
+console.log(`images: ${images.operator.ref}, ${images.package.ref}`);
+
 step('cert-manager stand-in: its CRDs (its controller cannot be built here; the demo signs the webhook certificate itself)');
 await installCertManagerCRDs(cluster);
 
-step(`helm install -n ${NAMESPACE} --create-namespace trust-manager charts/trust-manager`);
+step(`helm install -n ${NAMESPACE} --create-namespace trust-manager charts/trust-manager (Pod Security "restricted" enforced)`);
+await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
 const installed = await cluster.helm(['install', '-n', NAMESPACE, '--create-namespace', 'trust-manager', CHART_DIR]);
 console.log(installed.stdout.trimEnd());
 await issueCertificatesAndInjectCA(cluster, NAMESPACE);
 console.log('Certificate trust-manager issued into Secret trust-manager-tls; CA injected into the ValidatingWebhookConfiguration');
-
-step('the default CA package, made as the package image build makes it (images/package/make-package.ts)');
-const packageImageDir = mkdtempSync(join(tmpdir(), 'tm-demo-package-image-'));
-const made = await runCommand(process.execPath, [join(REPO_ROOT, 'images/package/make-package.ts'), '--out', join(packageImageDir, PACKAGE_FILE)]);
-console.log(made.stdout.trim() || made.stderr.trim());
-const madePackage = JSON.parse(readFileSync(join(packageImageDir, PACKAGE_FILE), 'utf8')) as DefaultPackage;
-console.log(`${madePackage.name} ${madePackage.version}: ${madePackage.bundle.match(/BEGIN CERTIFICATE/g)?.length ?? 0} certificates from this machine's ca-certificates`);
-
-step('controller and webhook, started with the arguments of the rendered Deployments, as the chart\'s ServiceAccount');
-let processes = await startReleaseProcesses(cluster, { release: 'trust-manager', namespace: NAMESPACE, packageImageDir });
-console.log(`controller log: ${processes.controller.logPath}\nwebhook log:    ${processes.webhook.logPath}`);
+await rolledOut(cluster, CONTROLLER);
+await rolledOut(cluster, WEBHOOK);
+await show(['get', 'pods', '-n', NAMESPACE, '-o', 'wide']);
 
 step('the quick-start: a private CA in the trust namespace and a Bundle of the default CAs plus that CA');
 const privateCA = await makeCA({ cn: 'demo-private-ca', extraName: 'O=Example Corp' });
@@ -66,7 +63,7 @@ await show(['get', 'bundles']);
 await show(['get', 'configmaps', '-A', '-l', 'trust.cert-manager.io/bundle=trust-manager-bundle']);
 await show(['get', 'bundle', 'trust-manager-bundle', '-o', 'jsonpath={.status}']);
 
-step('a malformed Bundle is rejected at kubectl apply');
+step('a malformed Bundle is rejected at kubectl apply (by the webhook pods, through the Service)');
 const bad = await apply({ ...bundle, metadata: { name: 'broken' }, spec: { sources: [{ configMap: { name: 'x', key: 'ca.crt', includeAllKeys: true } }], target: { configMap: { key: 'ca.crt' } } } }, true);
 console.log(bad.stderr.trimEnd());
 
@@ -79,27 +76,20 @@ await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-c', l
 await waitFor('team-c target', async () => ((await cluster.kubectl(['get', 'configmap', '-n', 'team-c', 'trust-manager-bundle'], { allowFail: true })).code === 0 ? true : undefined));
 await show(['get', 'configmaps', '-A', '-l', 'trust.cert-manager.io/bundle=trust-manager-bundle']);
 
-// The package image's tag is the package version with "+" and "~" made "-" (images/package/make-package.ts).
-const newTag = `${madePackage.version}-demo`.replace(/[+~]/g, '-');
-step(`helm upgrade --reuse-values --set defaultPackageImage.tag=${newTag}: a new CA package (one certificate fewer)`);
+const before = (await cluster.kubectl(['get', 'bundle', 'trust-manager-bundle', '-o', 'jsonpath={.status.defaultCAVersion}'])).stdout;
+const newTag = imageTag(images.packageNext.ref);
+step(`helm upgrade --reuse-values --set defaultPackageImage.tag=${newTag}: a new CA package image`);
 console.log((await cluster.helm(['upgrade', '-n', NAMESPACE, 'trust-manager', CHART_DIR, '--reuse-values', '--set', `defaultPackageImage.tag=${newTag}`])).stdout.split('\n').slice(0, 6).join('\n'));
-await processes.stop();
-const newImage = writePackage(mkdtempSync(join(tmpdir(), 'tm-demo-package-image-')), {
-  ...madePackage,
-  version: `${madePackage.version}-demo`,
-  bundle: madePackage.bundle.split(/(?=-----BEGIN CERTIFICATE-----)/).slice(1).join(''),
-});
 console.log('the controller pod rolls (its init container image changed); the init container copies the new package');
-processes = await startReleaseProcesses(cluster, { release: 'trust-manager', namespace: NAMESPACE, packageImageDir: newImage });
+await rolledOut(cluster, CONTROLLER);
 await waitFor('the new defaultCAVersion', async () => {
   const r = await cluster.kubectl(['get', 'bundle', 'trust-manager-bundle', '-o', 'jsonpath={.status.defaultCAVersion}']);
-  return r.stdout.includes(`-${madePackage.version}-demo-`) ? true : undefined;
+  return r.stdout !== before ? true : undefined;
 });
+await show(['get', 'pods', '-n', NAMESPACE]);
 await show(['get', 'bundle', 'trust-manager-bundle', '-o', 'jsonpath={.status.defaultCAVersion} {.status.certificateCount}{"\\n"}']);
+await show(['logs', '-n', NAMESPACE, `deployment/${CONTROLLER}`, '--tail=3']);
 
-console.log(`\n${bold('Running.')} kubectl against it from another shell:\n  ${kubectlHint(cluster.kubeconfigPath, cluster.binDir)} get bundles\nCtrl-C stops everything.`);
-if (process.argv.includes('--exit')) {
-  await processes.stop();
-  process.exit(0);
-}
+console.log(`\n${bold('Running.')} kubectl against it from another shell:\n  ${kubectlHint(cluster.kubeconfigPath, cluster.binDir)} get pods -A\nCtrl-C stops everything.`);
+if (process.argv.includes('--exit')) process.exit(0);
 for (;;) await sleep(1 << 30);

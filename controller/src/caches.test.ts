@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
+import type { KubeObject } from './kube/object.ts';
 import { toTargetMetadata, trimBundle, trimNamespace, trimSource, trimTarget } from './caches.ts';
 
 const managedFields = [

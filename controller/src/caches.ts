@@ -10,11 +10,12 @@
 import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { BUNDLE_LABEL, FIELD_MANAGER, HASH_ANNOTATION } from '@trust-manager/shared/api/constants.ts';
+import { allowedSourceNamespaces } from '@trust-manager/shared/api/source-namespaces.ts';
 import type { Bundle, LabelSelector } from '@trust-manager/shared/api/types.ts';
-import type { KubeClient } from '@trust-manager/shared/kube/client.ts';
-import type { KubeObject, KubeObjectMeta, ManagedFieldsEntry } from '@trust-manager/shared/kube/object.ts';
-import { Reflector, type ReflectorOptions } from '@trust-manager/shared/kube/reflector.ts';
-import { BUNDLES, CLUSTER_TRUST_BUNDLES, CONFIGMAPS, NAMESPACES, SECRETS, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
+import type { KubeClient } from './kube/client.ts';
+import type { KubeObject, KubeObjectMeta, ManagedFieldsEntry } from './kube/object.ts';
+import { Reflector, type ReflectorOptions } from './kube/reflector.ts';
+import { BUNDLES, CLUSTER_TRUST_BUNDLES, CONFIGMAPS, NAMESPACES, SECRETS, type ResourceType } from './kube/resource.ts';
 import { matchesLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 import type { ClusterTrustBundleObject, ClusterTrustBundleReader } from './core/cluster-trust-bundles.ts';
 import type { NamespaceInfo } from './core/reconcile.ts';
@@ -61,7 +62,7 @@ export class Caches {
     const common = { client: options.client, ...(options.logger ? { logger: options.logger } : {}), ...options.reflector };
     this.bundles = new Reflector<Bundle>({ ...common, resource: BUNDLES, transform: trimBundle });
     this.namespaces = new Reflector<NamespaceObject>({ ...common, resource: NAMESPACES, transform: trimNamespace });
-    for (const namespace of new Set([options.trustNamespace, ...options.sourceNamespaces])) {
+    for (const namespace of allowedSourceNamespaces(options)) {
       this.sourceConfigMaps.set(namespace, new Reflector<SourceObject>({ ...common, resource: CONFIGMAPS, namespace, transform: trimSource }));
       this.sourceSecrets.set(namespace, new Reflector<SourceObject>({ ...common, resource: SECRETS, namespace, transform: trimSource }));
     }

@@ -1,7 +1,8 @@
 // From parsed flags to the controller's configuration: checks that need more than one flag, and
 // the defaults that depend on the environment (the pod's namespace).
 import { readFileSync } from 'node:fs';
-import type { LogFormat } from '@trust-manager/shared/kube/logging.ts';
+import { allowedSourceNamespaces } from '@trust-manager/shared/api/source-namespaces.ts';
+import type { LogFormat } from '@trust-manager/shared/logging/logging.ts';
 import type { ReconcileOptions } from './core/options.ts';
 import type { ControllerFlags } from './flags.ts';
 
@@ -52,7 +53,8 @@ export function buildConfig(flags: ControllerFlags, readPodNamespace: () => stri
   return {
     reconcile: {
       trustNamespace: flags.trustNamespace,
-      sourceNamespaces: unique(flags.sourceNamespaces.filter((namespace) => namespace !== flags.trustNamespace)),
+      // The trust namespace is always allowed; the list holds only the others.
+      sourceNamespaces: allowedSourceNamespaces(flags).slice(1),
       secretTargetsEnabled: flags.secretTargetsEnabled,
       filterExpiredCertificates: flags.filterExpiredCertificates,
       filterNonCACerts: flags.filterNonCACerts,
@@ -77,11 +79,6 @@ export function buildConfig(flags: ControllerFlags, readPodNamespace: () => stri
     maxConcurrentWrites: flags.maxConcurrentWrites,
     workers: flags.workers,
   };
-}
-
-/** Every namespace configMap/secret sources may be read from (trust namespace first). */
-export function sourceNamespacesOf(config: ControllerConfig): string[] {
-  return [config.reconcile.trustNamespace, ...config.reconcile.sourceNamespaces];
 }
 
 export function podNamespace(): string | undefined {

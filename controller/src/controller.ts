@@ -2,19 +2,20 @@
 // replica (a new leader starts warm); workers run only while reconciling is switched on (the leader).
 import type { Logger } from 'pino';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
-import type { Applier } from '@trust-manager/shared/kube/apply.ts';
-import type { KubeClient } from '@trust-manager/shared/kube/client.ts';
-import type { EventRecorder } from '@trust-manager/shared/kube/events.ts';
-import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
-import type { Reflector } from '@trust-manager/shared/kube/reflector.ts';
-import type { StoreEvent } from '@trust-manager/shared/kube/store.ts';
+import type { Applier } from './kube/apply.ts';
+import type { KubeClient } from './kube/client.ts';
+import type { EventRecorder } from './kube/events.ts';
+import type { KubeObject } from './kube/object.ts';
+import type { Reflector } from './kube/reflector.ts';
+import type { StoreEvent } from './kube/store.ts';
 import { Caches, type CachesOptions } from './caches.ts';
 import { bundlesUsingClusterTrustBundles } from './core/cluster-trust-bundles.ts';
 import type { ReconcileOptions } from './core/options.ts';
-import { bundlesSelectingNamespace, bundlesUsingSource, controllingBundle, type SourceKind } from './enqueue.ts';
+import { bundlesSelectingNamespace, bundlesUsingSource, controllingBundle, type SourceKind } from './core/enqueue.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { runWorkers, WorkQueue } from './queue.ts';
 import { Reconciler } from './reconciler.ts';
+import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 
 export interface ControllerOptions {
   client: KubeClient;
@@ -88,7 +89,7 @@ export class Controller {
           throw err;
         }
       },
-      (name, err, retryInMs) => this.#log.error({ bundle: name, err: err instanceof Error ? err.message : String(err), retryInMs }, 'reconcile failed'),
+      (name, err, retryInMs) => this.#log.error({ bundle: name, err: errorMessage(err), retryInMs }, 'reconcile failed'),
     );
   }
 

@@ -1,7 +1,6 @@
 // Prometheus metrics of the controller (prom-client, served at /metrics on --metrics-port).
-import { createServer } from 'node:http';
+import type { CertificateSummary } from '@trust-manager/shared/certs/pool.ts';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { listen, type RunningServer } from './listen.ts';
 
 export type ReconcileResult = 'success' | 'error';
 
@@ -59,7 +58,7 @@ export class ControllerMetrics {
     if (!ok) this.#writeErrors.inc({ kind, verb });
   }
 
-  bundleCertificates(bundle: string, count: number, earliestNotAfter: Date | undefined): void {
+  bundleCertificates(bundle: string, { count, earliestNotAfter }: CertificateSummary): void {
     this.#certificates.set({ bundle }, count);
     if (earliestNotAfter !== undefined) this.#earliestExpiry.set({ bundle }, Math.floor(earliestNotAfter.getTime() / 1000));
     else this.#earliestExpiry.remove({ bundle });
@@ -78,19 +77,4 @@ export class ControllerMetrics {
   leader(isLeader: boolean): void {
     this.#leader.set(isLeader ? 1 : 0);
   }
-}
-
-/** Serves the registry at /metrics on 0.0.0.0:<port> (0 = a free port). */
-export function serveMetrics(registry: Registry, port: number, host = '0.0.0.0'): Promise<RunningServer> {
-  const server = createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-      res.writeHead(404).end('not found\n');
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (err: unknown) => res.writeHead(500).end(`${err instanceof Error ? err.message : String(err)}\n`),
-    );
-  });
-  return listen(server, port, host);
 }

@@ -4,21 +4,20 @@
 import type { Logger } from 'pino';
 import { API_VERSION, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
-import type { Applier } from '@trust-manager/shared/kube/apply.ts';
-import { isNotFound } from '@trust-manager/shared/kube/client.ts';
-import type { EventRecorder } from '@trust-manager/shared/kube/events.ts';
-import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
-import { BUNDLES, CLUSTER_TRUST_BUNDLES, CONFIGMAPS, SECRETS, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
+import type { Applier } from './kube/apply.ts';
+import { isNotFound } from './kube/client.ts';
+import type { EventRecorder } from './kube/events.ts';
+import type { KubeObject } from './kube/object.ts';
+import { BUNDLES, CLUSTER_TRUST_BUNDLES, CONFIGMAPS, SECRETS, type ResourceType } from './kube/resource.ts';
 import { ApplyBodySerializer } from './apply-body.ts';
 import type { Caches } from './caches.ts';
-import { clusterTrustBundleApplyFailure, type ConditionProblem } from './core/cluster-trust-bundles.ts';
 import type { ReconcileOptions } from './core/options.ts';
-import { applyFailure, desiredTargets, planReconcile, type EventSpec, type ReconcilePlan, type StatusDecision } from './core/reconcile.ts';
+import { applyFailure, clusterTrustBundleApplyFailure, planReconcile, type EventSpec, type ReconcilePlan, type StatusDecision } from './core/reconcile.ts';
 import { buildBundleSources } from './core/sources.ts';
-import { currentStatusFields, statusWrite, syncedCondition } from './core/status.ts';
 import { EncodingCache, isEmptyAfterCleanup, targetRefKey, type TargetKind, type TargetRef } from './core/targets.ts';
 import { WriteExpectations } from './expectations.ts';
 import type { ControllerMetrics } from './metrics.ts';
+import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 
 export interface ReconcilerOptions {
   caches: Caches;
@@ -72,33 +71,25 @@ export class Reconciler {
     }
 
     const now = this.#now();
-    const sources = buildBundleSources(bundle, caches.sourceReader, options, now);
-    if (sources.ok) {
-      let earliest: Date | undefined;
-      for (const cert of sources.certificates) if (earliest === undefined || cert.notAfter < earliest) earliest = cert.notAfter;
-      metrics?.bundleCertificates(name, sources.certificates.length, earliest);
-    }
-    const namespaces = caches.namespaceInfos();
     const plan = planReconcile({
       bundle,
-      sources,
-      namespaces,
+      sources: buildBundleSources(bundle, caches.sourceReader, options, now),
+      namespaces: caches.namespaceInfos(),
       existingTargets: caches.targetsOf(name),
       existingClusterTrustBundles: caches.clusterTrustBundlesOf(name),
       options,
       now,
       encode: this.#encodings.encode,
     });
+    const { outcome } = plan;
+    if (outcome.certificates !== undefined) metrics?.bundleCertificates(name, outcome.certificates);
 
     await this.#prune(bundle, plan, signal, log);
     const failures = await this.#apply(bundle, plan, signal, log);
     if (signal.aborted) return {}; // shutting down mid-rollout: the next leader finishes it
     const ctbFailure = await this.#syncClusterTrustBundle(bundle, plan, log);
 
-    if (isSuccessPlan(plan)) {
-      const desired = desiredTargets(bundle, namespaces, options).length;
-      metrics?.bundleTargets(name, desired - failures.length, failures.length);
-    }
+    if (outcome.synced) metrics?.bundleTargets(name, outcome.desiredTargets - failures.length, failures.length);
 
     const first = failures[0];
     if (first !== undefined) {
@@ -108,10 +99,10 @@ export class Reconciler {
       throw new ReconcileError(`failed to sync ${failures.length} target(s); first: ${first.ref.kind} ${first.ref.namespace}/${first.ref.name}: ${first.message}`);
     }
     if (ctbFailure !== undefined) {
-      const condition = syncedCondition(bundle, 'False', ctbFailure.reason, ctbFailure.message);
-      await this.#writeStatus(bundle, statusWrite(bundle, condition, currentStatusFields(bundle), now), log);
-      await this.#record(bundle, { type: 'Warning', reason: ctbFailure.reason, action: 'SyncFailed', note: ctbFailure.message });
-      throw new ReconcileError(ctbFailure.message);
+      const failure = clusterTrustBundleApplyFailure(bundle, ctbFailure.name, ctbFailure.message, now);
+      await this.#writeStatus(bundle, failure.status, log);
+      await this.#record(bundle, failure.event);
+      throw new ReconcileError(failure.event.note);
     }
 
     await this.#writeStatus(bundle, plan.status, log);
@@ -139,7 +130,7 @@ export class Reconciler {
           log.info({ namespace: ref.namespace, kind: ref.kind }, 'removed bundle data from target that is no longer selected');
         }
       } catch (err) {
-        log.warn({ namespace: ref.namespace, kind: ref.kind, err: message(err) }, 'failed to clean up target');
+        log.warn({ namespace: ref.namespace, kind: ref.kind, err: errorMessage(err) }, 'failed to clean up target');
       }
     });
   }
@@ -148,7 +139,7 @@ export class Reconciler {
    * Deletes the ClusterTrustBundles this Bundle no longer wants, then writes its target; returns the
    * condition to report when the write failed (a failed delete is only logged and retried).
    */
-  async #syncClusterTrustBundle(bundle: Bundle, plan: ReconcilePlan, log: Logger): Promise<ConditionProblem | undefined> {
+  async #syncClusterTrustBundle(bundle: Bundle, plan: ReconcilePlan, log: Logger): Promise<{ name: string; message: string } | undefined> {
     const ctb = plan.clusterTrustBundle;
     if (ctb === undefined) return undefined;
     for (const { name, uid } of ctb.delete) {
@@ -156,7 +147,7 @@ export class Reconciler {
         await this.#deps.applier.delete(CLUSTER_TRUST_BUNDLES, undefined, name, uid !== undefined ? { uid } : undefined);
         log.info({ clusterTrustBundle: name }, 'deleted ClusterTrustBundle the Bundle no longer targets');
       } catch (err) {
-        log.warn({ clusterTrustBundle: name, err: message(err) }, 'failed to delete ClusterTrustBundle');
+        log.warn({ clusterTrustBundle: name, err: errorMessage(err) }, 'failed to delete ClusterTrustBundle');
       }
     }
     if (ctb.apply === undefined) return undefined;
@@ -166,8 +157,8 @@ export class Reconciler {
       log.info({ clusterTrustBundle: ctb.apply.name }, 'wrote ClusterTrustBundle');
       return undefined;
     } catch (err) {
-      log.warn({ clusterTrustBundle: ctb.apply.name, err: message(err) }, 'failed to write ClusterTrustBundle');
-      return clusterTrustBundleApplyFailure(ctb.apply.name, message(err));
+      log.warn({ clusterTrustBundle: ctb.apply.name, err: errorMessage(err) }, 'failed to write ClusterTrustBundle');
+      return { name: ctb.apply.name, message: errorMessage(err) };
     }
   }
 
@@ -183,8 +174,8 @@ export class Reconciler {
         this.#expectations.expect(bundle.metadata.name, targetRefKey(ref), result.metadata.resourceVersion, Date.now());
         log.debug({ namespace: ref.namespace, kind: ref.kind }, 'wrote target');
       } catch (err) {
-        failures.set(index, { ref, message: message(err) });
-        log.warn({ namespace: ref.namespace, kind: ref.kind, err: message(err) }, 'failed to write target');
+        failures.set(index, { ref, message: errorMessage(err) });
+        log.warn({ namespace: ref.namespace, kind: ref.kind, err: errorMessage(err) }, 'failed to write target');
       }
     });
     return [...failures.entries()].sort(([a], [b]) => a - b).map(([, failure]) => failure);
@@ -197,8 +188,8 @@ export class Reconciler {
       this.#expectations.expect(bundle.metadata.name, BUNDLE_EXPECTATION_PREFIX + bundle.metadata.name, result.metadata.resourceVersion, Date.now());
     } catch (err) {
       if (isNotFound(err)) return; // deleted meanwhile
-      log.warn({ err: message(err) }, 'failed to write Bundle status');
-      throw new ReconcileError(`failed to apply Bundle status: ${message(err)}`);
+      log.warn({ err: errorMessage(err) }, 'failed to write Bundle status');
+      throw new ReconcileError(`failed to apply Bundle status: ${errorMessage(err)}`);
     }
   }
 
@@ -227,13 +218,6 @@ export class Reconciler {
   }
 }
 
-/** A plan that got as far as the targets (not an early failure): its target counts mean something. */
-function isSuccessPlan(plan: ReconcilePlan): boolean {
-  if (plan.error !== undefined) return false;
-  if (!plan.status.write) return true;
-  return plan.status.body.status.conditions?.[0]?.status === 'True';
-}
-
 function resourceOf(kind: TargetKind): ResourceType {
   return kind === 'ConfigMap' ? CONFIGMAPS : SECRETS;
 }
@@ -248,8 +232,4 @@ export async function forEachBounded<T>(items: readonly T[], limit: number, sign
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { all, container, controller, find, render, webhook, type Deployment } from './helm.ts';
 import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
+import { packageVersionOf, readChartImages } from '../../images/chart-images.ts';
 
 const RESTRICTED = {
   allowPrivilegeEscalation: false,
@@ -25,7 +26,7 @@ describe('controller Deployment', () => {
     assert.equal(d.metadata.namespace, 'trust');
     const c = container(d);
     assert.equal(c.name, 'trust-manager');
-    assert.deepEqual(c.command, ['node', ...CONTROLLER_NODE_FLAGS, '/app/controller/src/main.ts']);
+    assert.deepEqual(c.command, ['/nodejs/bin/node', ...CONTROLLER_NODE_FLAGS, '/app/controller.js']);
     assert.deepEqual(c.args, [
       '--log-format=text',
       '--log-level=1',
@@ -117,7 +118,7 @@ describe('webhook Deployment', () => {
     assert.equal(d.spec.replicas, 2);
     assert.deepEqual(d.spec.selector.matchLabels, { app: 'trust-manager-webhook' });
     const c = container(d);
-    assert.deepEqual(c.command, ['node', '/app/webhook/src/main.ts']);
+    assert.deepEqual(c.command, ['/nodejs/bin/node', '/app/webhook.js']);
     assert.deepEqual(c.args, [
       '--log-format=text',
       '--log-level=1',
@@ -211,7 +212,7 @@ describe('default package (upstream default_package_test)', () => {
     const d = controller(await render());
     const init = initContainer(d);
     assert.equal(init.name, 'cert-manager-package-debian');
-    assert.equal(init.image, 'quay.io/jetstack/trust-pkg-debian-trixie:20250419.1');
+    assert.equal(init.image, 'ghcr.io/trust-manager-ts/trust-pkg-debian-trixie:20250419-deb13u1.1');
     assert.deepEqual(init.args, ['/copyandmaybepause', '/debian-package', '/packages']);
     assert.deepEqual(init.volumeMounts, [{ mountPath: '/packages', name: 'packages', readOnly: false }]);
     assert.deepEqual(d.spec.template.spec.volumes?.[0], { name: 'packages', emptyDir: { sizeLimit: '50M' } });
@@ -246,30 +247,44 @@ describe('images', () => {
 
   it('defaults to <imageRegistry>/<imageNamespace>/<name>:<appVersion> and the released package tag', async () => {
     const { main, hook, pkg } = await imageOf({});
-    assert.equal(main, 'quay.io/jetstack/trust-manager:v0.1.0');
+    assert.equal(main, 'ghcr.io/trust-manager-ts/trust-manager:v0.1.0');
     assert.equal(hook, main, 'both processes run from one image');
-    assert.equal(pkg, 'quay.io/jetstack/trust-pkg-debian-trixie:20250419.1');
+    assert.equal(pkg, 'ghcr.io/trust-manager-ts/trust-pkg-debian-trixie:20250419-deb13u1.1');
+  });
+
+  it('are the references the image build tags (images/chart-images.ts reads them from the chart)', async () => {
+    const { main, pkg } = await imageOf({});
+    const images = readChartImages();
+    assert.equal(images.operator.ref, main);
+    assert.equal(images.package.ref, pkg);
+    assert.equal(images.package.revision, '1');
+    assert.equal(images.packageNext.ref, 'ghcr.io/trust-manager-ts/trust-pkg-debian-trixie:20250419-deb13u1.2');
+    assert.equal(images.operatorNext.ref, 'ghcr.io/trust-manager-ts/trust-manager:v0.1.0-next');
+    // A tag whose Debian version had "+" or "~" (imageTag made them "-") does not pin the version.
+    assert.deepEqual(packageVersionOf('20250419-deb13u1.3'), { caCertificatesVersion: '', revision: '3' });
+    assert.deepEqual(packageVersionOf('20250419.2'), { caCertificatesVersion: '20250419', revision: '2' });
+    assert.throws(() => packageVersionOf('latest'), /not "<ca-certificates version>.<revision>"/);
   });
 
   it('composes registry, namespace, name, tag and digest as upstream', async () => {
     assert.equal((await imageOf({ imageRegistry: 'registry.example', imageNamespace: 'mirror/jetstack' })).main, 'registry.example/mirror/jetstack/trust-manager:v0.1.0');
     assert.equal((await imageOf({ imageRegistry: '', imageNamespace: '' })).main, 'trust-manager:v0.1.0');
-    assert.equal((await imageOf({ image: { tag: 'v9.9.9' } })).main, 'quay.io/jetstack/trust-manager:v9.9.9');
-    assert.equal((await imageOf({ image: { digest: 'sha256:abc' } })).main, 'quay.io/jetstack/trust-manager@sha256:abc');
-    assert.equal((await imageOf({ image: { tag: 'v1', digest: 'sha256:abc' } })).main, 'quay.io/jetstack/trust-manager:v1@sha256:abc');
+    assert.equal((await imageOf({ image: { tag: 'v9.9.9' } })).main, 'ghcr.io/trust-manager-ts/trust-manager:v9.9.9');
+    assert.equal((await imageOf({ image: { digest: 'sha256:abc' } })).main, 'ghcr.io/trust-manager-ts/trust-manager@sha256:abc');
+    assert.equal((await imageOf({ image: { tag: 'v1', digest: 'sha256:abc' } })).main, 'ghcr.io/trust-manager-ts/trust-manager:v1@sha256:abc');
     assert.equal((await imageOf({ image: { repository: 'example.com/tm' } })).main, 'example.com/tm:v0.1.0');
     assert.equal((await imageOf({ image: { repository: 'example.com/tm', registry: 'legacy.io' } })).main, 'legacy.io/example.com/tm:v0.1.0');
-    assert.equal((await imageOf({ image: { registry: 'legacy.io' } })).main, 'legacy.io/quay.io/jetstack/trust-manager:v0.1.0');
-    assert.equal((await imageOf({ image: { name: 'tm-ts' } })).main, 'quay.io/jetstack/tm-ts:v0.1.0');
+    assert.equal((await imageOf({ image: { registry: 'legacy.io' } })).main, 'legacy.io/ghcr.io/trust-manager-ts/trust-manager:v0.1.0');
+    assert.equal((await imageOf({ image: { name: 'tm-ts' } })).main, 'ghcr.io/trust-manager-ts/tm-ts:v0.1.0');
   });
 
   it('composes the default package image the same way', async () => {
-    assert.equal((await imageOf({ imageRegistry: 'r.example', imageNamespace: 'ns' })).pkg, 'r.example/ns/trust-pkg-debian-trixie:20250419.1');
-    assert.equal((await imageOf({ defaultPackageImage: { tag: '20250419.2' } })).pkg, 'quay.io/jetstack/trust-pkg-debian-trixie:20250419.2');
-    assert.equal((await imageOf({ defaultPackageImage: { digest: 'sha256:def' } })).pkg, 'quay.io/jetstack/trust-pkg-debian-trixie@sha256:def');
-    assert.equal((await imageOf({ defaultPackageImage: { repository: 'example.com/pkg' } })).pkg, 'example.com/pkg:20250419.1');
-    assert.equal((await imageOf({ defaultPackageImage: { name: 'trust-pkg-debian-bookworm' } })).pkg, 'quay.io/jetstack/trust-pkg-debian-bookworm:20250419.1');
-    assert.equal((await imageOf({ defaultPackageImage: { _defaultReference: '@sha256:0123' } })).pkg, 'quay.io/jetstack/trust-pkg-debian-trixie@sha256:0123');
+    assert.equal((await imageOf({ imageRegistry: 'r.example', imageNamespace: 'ns' })).pkg, 'r.example/ns/trust-pkg-debian-trixie:20250419-deb13u1.1');
+    assert.equal((await imageOf({ defaultPackageImage: { tag: '20250419.2' } })).pkg, 'ghcr.io/trust-manager-ts/trust-pkg-debian-trixie:20250419.2');
+    assert.equal((await imageOf({ defaultPackageImage: { digest: 'sha256:def' } })).pkg, 'ghcr.io/trust-manager-ts/trust-pkg-debian-trixie@sha256:def');
+    assert.equal((await imageOf({ defaultPackageImage: { repository: 'example.com/pkg' } })).pkg, 'example.com/pkg:20250419-deb13u1.1');
+    assert.equal((await imageOf({ defaultPackageImage: { name: 'trust-pkg-debian-bookworm' } })).pkg, 'ghcr.io/trust-manager-ts/trust-pkg-debian-bookworm:20250419-deb13u1.1');
+    assert.equal((await imageOf({ defaultPackageImage: { _defaultReference: '@sha256:0123' } })).pkg, 'ghcr.io/trust-manager-ts/trust-pkg-debian-trixie@sha256:0123');
   });
 });
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the real control-plane binaries from the Go module proxy and caches them by version:
-#   kube-apiserver, kube-controller-manager, kubectl (one wrapper module, Kubernetes 1.36.x),
+#   kube-apiserver, kube-controller-manager, kubectl, and for the test node kubelet and kube-scheduler
+#   (one wrapper module, Kubernetes 1.36.x),
 #   etcd 3.6.x (its own wrapper module), helm v3.
 # A warm cache costs nothing; a cold build prints which binary and how long it took.
 # Usage: build-testbin.sh            build what is missing, print the bin directory on the last line
+#        build-testbin.sh --node     the same, plus kubelet and kube-scheduler for the test node
 #        TESTBIN_REBUILD=1 ...       rebuild everything (the Go module and build caches are reused)
 set -euo pipefail
 
@@ -16,11 +18,21 @@ BIN="$ROOT/bin-k8s-$KUBE_VERSION-etcd-$ETCD_VERSION-helm-$HELM_VERSION"
 STAGING_VERSION="v0${KUBE_VERSION#v1}"          # v1.36.3 -> v0.36.3
 MINOR="$(echo "$KUBE_VERSION" | cut -d. -f2)"
 K8S_TOOLS="kube-apiserver kube-controller-manager kubectl"
+[ "${1:-}" = --node ] && K8S_TOOLS="$K8S_TOOLS kubelet kube-scheduler"
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 
 log() { printf '[testbin] %s\n' "$*" >&2; }
 elapsed() { echo "$(( $(date +%s) - $1 ))s"; }
 
+# Fast path: everything wanted is built already (a helm of an older recipe, without helm.ldflags, is not).
+all_built=1
+for t in $K8S_TOOLS etcd helm; do [ -x "$BIN/$t" ] || all_built=0; done
+if [ "$all_built" = 1 ] && [ "${TESTBIN_REBUILD:-}" != 1 ] && [ -f "$BIN/helm.ldflags" ]; then echo "$BIN"; exit 0; fi
+
+mkdir -p "$ROOT"
+# One build at a time: concurrent test runs wait for the first one's binaries instead of racing it.
+exec 9>"$ROOT/.build.lock"
+flock 9
 [ "${TESTBIN_REBUILD:-}" = 1 ] && rm -rf "$BIN"
 mkdir -p "$BIN"
 
@@ -51,6 +63,10 @@ if [ -n "$missing_k8s" ]; then
     for t in $K8S_TOOLS; do go get -tool "k8s.io/kubernetes/cmd/$t@$KUBE_VERSION"; done
     log "kubernetes $KUBE_VERSION: modules resolved in $(elapsed "$start")"
   fi
+  # A wrapper module made by an older recipe lacks the newer tools (their dependencies' go.sum lines).
+  for t in $missing_k8s; do
+    grep -q "k8s.io/kubernetes/cmd/$t\$" go.mod || go get -tool "k8s.io/kubernetes/cmd/$t@$KUBE_VERSION"
+  done
   # Version stamping: without it /version reports v0.0.0-master and Helm's kubeVersion checks fail.
   ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION \
     -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$MINOR \

@@ -8,7 +8,7 @@ import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { freePort } from '@trust-manager/shared/testing/net.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createCA, issueCertificate, createSigningKey } from './pki.ts';
+import { createCA, issueCertificate, createSigningKey, type CertificateAuthority } from './pki.ts';
 import { ManagedProcess } from './processes.ts';
 
 export interface ControlPlaneOptions {
@@ -27,7 +27,25 @@ export interface ControlPlaneOptions {
   readyTimeoutMs?: number;
   /** Objects (e.g. CRDs) to create before kube-controller-manager starts, so its garbage collector knows them at once. */
   beforeControllerManager?: (plane: ControlPlane) => Promise<void>;
+  /** Serve a kubelet node (test/cluster/node.ts): the API server listens where pods reach it, admits pods with
+   *  their ServiceAccount tokens, authorizes kubelets (Node authorizer) and dials them by InternalIP;
+   *  kube-controller-manager runs the workload controllers too. */
+  workloads?: boolean;
+  /** Serve the ClusterTrustBundle beta API (default true): false starts a plane of a cluster that lacks it. */
+  clusterTrustBundles?: boolean;
 }
+
+/** The ClusterTrustBundle beta API and its projected volume (Kubernetes 1.33+): gates and runtime-config. */
+export const CLUSTER_TRUST_BUNDLE_FEATURE_GATES = 'ClusterTrustBundle=true,ClusterTrustBundleProjection=true';
+export const CLUSTER_TRUST_BUNDLE_RUNTIME_CONFIG = 'certificates.k8s.io/v1beta1/clustertrustbundles=true';
+
+/** Controllers kube-controller-manager runs: always what Bundles need (namespace deletion, GC, service accounts,
+ *  kube-root-ca.crt); with a node, also what Deployments, Services and PodDisruptionBudgets need. */
+const BASE_CONTROLLERS = ['namespace-controller', 'garbage-collector-controller', 'serviceaccount-controller', 'root-ca-certificate-publisher-controller'];
+const WORKLOAD_CONTROLLERS = [
+  'deployment-controller', 'replicaset-controller', 'endpointslice-controller', 'node-lifecycle-controller',
+  'pod-garbage-collector-controller', 'ttl-controller', 'disruption-controller',
+];
 
 export const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/24';
 
@@ -57,7 +75,15 @@ export class ControlPlane {
   readonly kubeconfigPath: string;
   readonly logDir: string;
   apiServerUrl = '';
+  /** The API server's port, on 127.0.0.1 and (with workloads) on the advertised address. */
+  apiServerPort = 0;
+  /** The address pods and kubelets use to reach the API server (with workloads). */
+  advertiseAddress: string | undefined;
   caPem = '';
+  /** The cluster CA (it signs client certificates: a test node's kubelet and scheduler identities). */
+  ca: CertificateAuthority | undefined;
+  /** Paths of the PKI files (CA, API server and admin client certificates). */
+  pkiFiles: Record<'caCrt' | 'apiCrt' | 'apiKey' | 'adminCrt' | 'adminKey' | 'saPub' | 'saKey', string> | undefined;
   private readonly options: ControlPlaneOptions;
   private readonly ownsWorkDir: boolean;
   private etcdDataDir = '';
@@ -98,7 +124,11 @@ export class ControlPlane {
     const pki = join(this.workDir, 'pki');
     mkdirSync(pki, { recursive: true });
     const advertise = this.options.advertiseAddress ?? (process.env.TM_LOCAL_ADDRESS || undefined);
+    this.advertiseAddress = advertise;
+    const workloads = this.options.workloads === true;
+    if (workloads && !advertise) throw new ControlPlaneError('a control plane with workloads needs an advertise address (run inside test/cluster/with-cluster.sh)');
     const ca = await createCA('trust-manager-test-ca');
+    this.ca = ca;
     const serving = await issueCertificate(ca, {
       commonName: 'kube-apiserver',
       usage: 'server',
@@ -124,6 +154,7 @@ export class ControlPlane {
     writeFileSync(files.saPub, sa.publicKeyPem);
     writeFileSync(files.saKey, sa.privateKeyPem, { mode: 0o600 });
     this.caPem = ca.certPem;
+    this.pkiFiles = files;
 
     const timeout = this.options.readyTimeoutMs ?? 90_000;
 
@@ -149,21 +180,35 @@ export class ControlPlane {
     }
 
     const apiPort = this.options.apiServerPort ?? (await freePort());
+    this.apiServerPort = apiPort;
     this.apiServerUrl = `https://127.0.0.1:${apiPort}`;
+    const clusterTrustBundles = this.options.clusterTrustBundles !== false;
     this.apiServerArgs = [
       `--etcd-servers=${etcdServers}`,
-      '--bind-address=127.0.0.1',
+      // With a node, pods reach it through the kubernetes Service VIP (DNAT to the advertised address);
+      // the private network namespace keeps the wildcard bind unreachable from outside.
+      `--bind-address=${workloads ? '0.0.0.0' : '127.0.0.1'}`,
       `--secure-port=${apiPort}`,
       ...(advertise ? [`--advertise-address=${advertise}`] : []),
       `--tls-cert-file=${files.apiCrt}`,
       `--tls-private-key-file=${files.apiKey}`,
       `--client-ca-file=${files.caCrt}`,
-      '--authorization-mode=RBAC',
+      `--authorization-mode=${workloads ? 'Node,RBAC' : 'RBAC'}`,
       '--service-account-issuer=https://kubernetes.default.svc',
       `--service-account-key-file=${files.saPub}`,
       `--service-account-signing-key-file=${files.saKey}`,
       `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
-      '--disable-admission-plugins=ServiceAccount',
+      // Pods need their ServiceAccount token volume; without a node nothing runs pods, so the plugin stays off.
+      ...(workloads
+        ? [
+            '--kubelet-preferred-address-types=InternalIP',
+            `--kubelet-client-certificate=${files.adminCrt}`,
+            `--kubelet-client-key=${files.adminKey}`,
+          ]
+        : ['--disable-admission-plugins=ServiceAccount']),
+      ...(clusterTrustBundles
+        ? [`--feature-gates=${CLUSTER_TRUST_BUNDLE_FEATURE_GATES}`, `--runtime-config=${CLUSTER_TRUST_BUNDLE_RUNTIME_CONFIG}`]
+        : []),
       '--allow-privileged=true',
       // Webhooks named by a Service are dialled at the EndpointSlice address (see docs/test-cluster.md).
       '--enable-aggregator-routing=true',
@@ -179,7 +224,7 @@ export class ControlPlane {
     if (this.options.startControllerManager !== false) {
       this.controllerManager = new ManagedProcess('kube-controller-manager', this.binary('kube-controller-manager'), [
         `--kubeconfig=${this.kubeconfigPath}`,
-        '--controllers=namespace-controller,garbage-collector-controller,serviceaccount-controller,root-ca-certificate-publisher-controller',
+        `--controllers=${[...BASE_CONTROLLERS, ...(workloads ? WORKLOAD_CONTROLLERS : [])].join(',')}`,
         `--root-ca-file=${files.caCrt}`,
         '--use-service-account-credentials=false',
         '--leader-elect=false',

@@ -8,18 +8,19 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, CustomObjectsApi, type V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { useCluster, waitFor, type TestCluster } from '../cluster/harness.ts';
 import { installCertManagerCRDs, issueCertificatesAndInjectCA } from './support/cert-manager.ts';
 import { CHART_DIR, releaseManifests, findObject, startReleaseProcesses, serviceAccountKubeconfig, writePackage, type RunningProcesses } from './support/trust-manager.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
+import {
+  RELEASE, RELEASE_NAMESPACE, SOURCES_NAMESPACE, bundle, acceptsGoodAndRejectsBad, certificateCount,
+  kubectlApply as journeyApply, readBundle as readJourneyBundle, configMapData as journeyConfigMap,
+} from './support/journeys.ts';
 import { packageStringID, type DefaultPackage } from '@trust-manager/shared/package/package.ts';
-import { GROUP, VERSION, PLURAL, CRD_NAME } from '@trust-manager/shared/api/constants.ts';
-import type { Bundle } from '@trust-manager/shared/api/types.ts';
+import { CRD_NAME } from '@trust-manager/shared/api/constants.ts';
 
-const NAMESPACE = 'cert-manager';
-const RELEASE = 'trust-manager';
-const SOURCES_NAMESPACE = 'team-sources';
+const NAMESPACE = RELEASE_NAMESPACE;
 const DEBIAN_BUNDLE = readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8');
 
 let cluster: TestCluster;
@@ -32,35 +33,9 @@ before(async () => {
   await cluster.kubectl(['label', '--overwrite', 'crd', CRD_NAME, 'app.kubernetes.io/managed-by=Helm']);
 });
 
-async function kubectlApply(manifest: object, opts: { allowFail?: boolean; kubeconfig?: string } = {}) {
-  const args = ['apply', '-f', '-', ...(opts.kubeconfig ? ['--kubeconfig', opts.kubeconfig] : [])];
-  return cluster.kubectl(args, { input: JSON.stringify(manifest), allowFail: opts.allowFail });
-}
-
-function bundle(name: string, spec: Bundle['spec']): Bundle {
-  return { apiVersion: `${GROUP}/${VERSION}`, kind: 'Bundle', metadata: { name }, spec };
-}
-
-async function readBundle(name: string): Promise<Bundle> {
-  const api = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
-  return (await api.getClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, name })) as Bundle;
-}
-
-async function configMapData(namespace: string, name: string): Promise<{ data: Record<string, string>; resourceVersion: string } | undefined> {
-  const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
-  try {
-    const cm = await core.readNamespacedConfigMap({ namespace, name });
-    return { data: cm.data ?? {}, resourceVersion: cm.metadata!.resourceVersion! };
-  } catch (err) {
-    if ((err as { code?: number }).code === 404) return undefined;
-    throw err;
-  }
-}
-
-async function syncedCondition(name: string) {
-  const b = await readBundle(name);
-  return b.status?.conditions?.find((c) => c.type === 'Synced');
-}
+const kubectlApply = (manifest: object, opts?: { allowFail?: boolean; kubeconfig?: string }) => journeyApply(cluster, manifest, opts);
+const readBundle = (name: string) => readJourneyBundle(cluster, name);
+const configMapData = (namespace: string, name: string) => journeyConfigMap(cluster, namespace, name);
 
 interface Install {
   processes: RunningProcesses;
@@ -89,40 +64,6 @@ async function uninstall(installed: Install | undefined): Promise<void> {
   await cluster.kubectl(['delete', 'secret', '-n', NAMESPACE, 'trust-manager-tls', '--ignore-not-found']);
 }
 
-/** The journeys every install mode must pass. */
-async function acceptsGoodAndRejectsBad(suffix: string): Promise<void> {
-  const ca = await makeCA({ cn: `journey-${suffix}` });
-  const selected = await cluster.newNamespace('selected', { 'trust-demo': 'yes' });
-  const unselected = await cluster.newNamespace('unselected');
-
-  // A malformed Bundle: the webhook's upstream message reaches kubectl.
-  const bad = await kubectlApply(bundle(`bad-${suffix}`, { sources: [{ configMap: { name: 'x', key: 'ca.crt', includeAllKeys: true } }], target: { configMap: { key: 'ca.crt' } } }), { allowFail: true });
-  assert.notEqual(bad.code, 0);
-  assert.match(bad.stderr, /admission webhook "trust\.cert-manager\.io" denied the request: spec\.sources\[0\]\.configMap: Invalid value: "key: ca\.crt, includeAllKeys: true": source configMap key cannot be defined when includeAllKeys is true/);
-
-  // A source in a namespace that is not allowed.
-  const disallowed = await kubectlApply(bundle(`ns-${suffix}`, { sources: [{ configMap: { name: 'x', key: 'ca.crt', namespace: 'kube-system' } }], target: { configMap: { key: 'ca.crt' } } }), { allowFail: true });
-  assert.notEqual(disallowed.code, 0);
-  assert.match(disallowed.stderr, /denied the request: .*spec\.sources\[0\]\.configMap\.namespace.*kube-system/);
-
-  // A good Bundle: inline CA + a Secret in an allowed extra source namespace, synced only where selected.
-  await kubectlApply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'team-ca', namespace: SOURCES_NAMESPACE }, stringData: { 'ca.crt': (await makeCA({ cn: `team-${suffix}` })).pem } });
-  const name = `good-${suffix}`;
-  const good = await kubectlApply(bundle(name, {
-    sources: [{ inLine: ca.pem }, { secret: { name: 'team-ca', key: 'ca.crt', namespace: SOURCES_NAMESPACE } }],
-    target: { configMap: { key: 'trust.pem' }, namespaceSelector: { matchLabels: { 'trust-demo': 'yes' } } },
-  }));
-  assert.equal(good.code, 0, good.stderr);
-  const target = await waitFor(`ConfigMap ${name} in ${selected}`, () => configMapData(selected, name));
-  assert.equal((target.data['trust.pem'] ?? '').match(/BEGIN CERTIFICATE/g)?.length, 2);
-  assert.equal(await configMapData(unselected, name), undefined);
-  const condition = await waitFor('Synced=True', async () => {
-    const c = await syncedCondition(name);
-    return c?.status === 'True' ? c : undefined;
-  });
-  assert.equal(condition.message, 'Successfully synced Bundle to namespaces that match this label selector: trust-demo=yes');
-}
-
 async function rbacIsLeastPrivilege(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tm-rbac-'));
   const kubeconfig = await serviceAccountKubeconfig(cluster, NAMESPACE, 'trust-manager', dir);
@@ -145,7 +86,7 @@ for (const mode of ['cert-manager', 'helmCert', 'approverPolicy'] as const) {
     });
     after(() => uninstall(installed));
 
-    test('bad Bundles are rejected, good ones synced to the selected namespaces', () => acceptsGoodAndRejectsBad(mode.toLowerCase()));
+    test('bad Bundles are rejected, good ones synced to the selected namespaces', () => acceptsGoodAndRejectsBad(cluster, mode.toLowerCase()));
     test('the ServiceAccount reads secrets only in the source namespaces', rbacIsLeastPrivilege);
     if (mode === 'approverPolicy') {
       test('cert-manager may use the CertificateRequestPolicy for the webhook certificate', async () => {
@@ -207,8 +148,7 @@ describe('helm upgrade of defaultPackageImage.tag', () => {
       const now = await configMapData(target, 'with-defaults');
       return now && now.data['ca.pem'] !== before.with.data['ca.pem'] ? now : undefined;
     });
-    const count = (pem: string | undefined) => pem?.match(/BEGIN CERTIFICATE/g)?.length ?? 0;
-    assert.equal(count(moved.data['ca.pem']), count(before.with.data['ca.pem']) - 1);
+    assert.equal(certificateCount(moved.data['ca.pem']), certificateCount(before.with.data['ca.pem']) - 1);
     const untouched = await configMapData(target, 'without-defaults');
     assert.equal(untouched?.resourceVersion, before.without.resourceVersion);
     assert.equal((await readBundle('without-defaults')).status?.defaultCAVersion, undefined);

@@ -5,24 +5,25 @@
 //   bash test/cluster/with-cluster.sh node --test test/integration/cluster-trust-bundles-unserved.test.ts
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CTB_API_ENABLE_HINT } from '@trust-manager/shared/api/cluster-trust-bundle.ts';
-import { WEBHOOK_PATH } from '@trust-manager/shared/api/constants.ts';
 import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testing/fixtures.ts';
-import { KubeClient } from '@trust-manager/shared/kube/client.ts';
-import { isResourceServed } from '@trust-manager/shared/kube/discovery.ts';
-import { CLUSTER_TRUST_BUNDLES } from '@trust-manager/shared/kube/resource.ts';
-import { ControlPlane, freePort, type ControlPlaneOptions } from '../cluster/control-plane.ts';
-import { installBundleCRDFromPath, runCommand, uniqueName, waitFor, type CommandResult } from '../cluster/harness.ts';
-import { createCA, issueCertificate } from '../cluster/pki.ts';
+import { KubeClient } from '@trust-manager/controller/kube/client.ts';
+import { isResourceServed } from '@trust-manager/controller/kube/discovery.ts';
+import { CLUSTER_TRUST_BUNDLES } from '@trust-manager/controller/kube/resource.ts';
+import { ControlPlane, freePort } from '../cluster/control-plane.ts';
+import { installBundleCRDFromPath, runCommand, uniqueName, waitFor, type CommandResult, type TestCluster } from '../cluster/harness.ts';
 import { ManagedProcess } from '../cluster/processes.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
-import { bundleWebhookConfiguration, REPO_ROOT, waitForHttpOk } from '../e2e/support/trust-manager.ts';
+import { prepareServingEndpoint, registerLocalWebhook } from '../e2e/support/local-webhook.ts';
+import { REPO_ROOT, waitForHttpOk } from '../e2e/support/trust-manager.ts';
 import { startController, TestKube, type ControllerProcess } from './controller-support.ts';
 
 const SERVICE = 'trust-manager-ctb-webhook';
+const SELECTED = { 'ctb-test.trust-manager.io/webhook': 'yes' };
 const UNSERVED = `this cluster does not serve the clustertrustbundles.certificates.k8s.io/v1beta1 API: ${CTB_API_ENABLE_HINT}`;
 
 let plane: ControlPlane;
@@ -35,6 +36,22 @@ let controller: ControllerProcess;
 let webhook: ManagedProcess;
 let ca: TestCertificate;
 let leaf: TestCertificate;
+
+/** This test's private control plane as a TestCluster, for the shared webhook-registration helpers. */
+function planCluster(): TestCluster {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(plane.kubeconfigPath);
+  return {
+    kubeconfigPath: plane.kubeconfigPath,
+    kubeConfig,
+    binDir,
+    localAddress: process.env.TM_LOCAL_ADDRESS || undefined,
+    kubectl: (args, opts = {}) => runCommand(join(binDir, 'kubectl'), args, { env: { ...process.env, KUBECONFIG: plane.kubeconfigPath }, ...opts }),
+    helm: () => Promise.reject(new Error('no helm on this control plane')),
+    newNamespace: (prefix) => namespace(prefix),
+    installBundleCRD: () => installBundleCRDFromPath(plane.kubeconfigPath),
+  };
+}
 
 function kubectl(args: string[], input?: string): Promise<CommandResult> {
   return runCommand(join(binDir, 'kubectl'), args, { env: { ...process.env, KUBECONFIG: plane.kubeconfigPath }, allowFail: true, ...(input !== undefined ? { input } : {}) });
@@ -49,12 +66,16 @@ async function namespace(prefix: string): Promise<string> {
 before(async () => {
   binDir = resolveBinDir();
   const localAddress = process.env.TM_LOCAL_ADDRESS || undefined;
-  // The option that turns the beta API off; a control plane that never serves it ignores it.
-  const options: ControlPlaneOptions & { clusterTrustBundleApi?: boolean } = { binDir, advertiseAddress: localAddress, startControllerManager: false, clusterTrustBundleApi: false, beforeControllerManager: (p: ControlPlane) => installBundleCRDFromPath(p.kubeconfigPath) };
-  plane = await ControlPlane.start(options);
+  plane = await ControlPlane.start({
+    binDir,
+    advertiseAddress: localAddress,
+    startControllerManager: false,
+    clusterTrustBundles: false,
+    beforeControllerManager: (p) => installBundleCRDFromPath(p.kubeconfigPath),
+  });
   const client = KubeClient.load(plane.kubeconfigPath);
   kube = new TestKube(client);
-  assert.equal(await isResourceServed(client, CLUSTER_TRUST_BUNDLES), false, 'this control plane must not serve ClusterTrustBundles (ControlPlane option clusterTrustBundleApi: false)');
+  assert.equal(await isResourceServed(client, CLUSTER_TRUST_BUNDLES), false, 'this control plane must not serve ClusterTrustBundles');
   ca = await makeCA({ cn: 'unserved-root' });
   leaf = await makeCA({ cn: 'unserved-leaf', isCA: false, issuer: ca });
   trustNs = await namespace('trust');
@@ -102,17 +123,14 @@ test('the controller keeps working for other Bundles; a Bundle that asks for Clu
 });
 
 test('the webhook behind this API server warns at admission: the API is not served, and non-CA certificates would be left out', async () => {
-  const serviceNs = await namespace('webhook');
-  const authority = await createCA('ctb-webhook-ca');
-  const serving = await issueCertificate(authority, { commonName: `${SERVICE}.${serviceNs}.svc`, dnsNames: [`${SERVICE}.${serviceNs}.svc`], ipAddresses: ['127.0.0.1'], usage: 'server' });
-  writeFileSync(join(workDir, 'tls.crt'), serving.certPem);
-  writeFileSync(join(workDir, 'tls.key'), serving.keyPem, { mode: 0o600 });
-  const host = process.env.TM_LOCAL_ADDRESS || '127.0.0.1';
-  const [port, probePort, metricsPort] = [await freePort(host), await freePort(), await freePort()];
+  const cluster = planCluster();
+  const serviceNs = await cluster.newNamespace('webhook');
+  const endpoint = await prepareServingEndpoint(cluster, SERVICE, serviceNs, workDir);
+  const [probePort, metricsPort] = [await freePort(), await freePort()];
   webhook = new ManagedProcess('webhook', process.execPath, [
     join(REPO_ROOT, 'webhook/src/main.ts'),
-    `--webhook-host=${host}`,
-    `--webhook-port=${port}`,
+    `--webhook-host=${endpoint.host}`,
+    `--webhook-port=${endpoint.port}`,
     `--webhook-certificate-dir=${workDir}`,
     `--trust-namespace=${trustNs}`,
     `--readiness-probe-port=${probePort}`,
@@ -122,35 +140,12 @@ test('the webhook behind this API server warns at admission: the API is not serv
     '--log-format=json',
   ], join(workDir, 'webhook.log'));
   await waitForHttpOk(`http://127.0.0.1:${probePort}/readyz`, webhook);
-
-  let clientConfig: Record<string, unknown>;
-  if (process.env.TM_LOCAL_ADDRESS) {
-    await kubectl(['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'List',
-      items: [
-        { apiVersion: 'v1', kind: 'Service', metadata: { name: SERVICE, namespace: serviceNs }, spec: { ports: [{ name: 'webhook', port: 443, targetPort: port, protocol: 'TCP' }] } },
-        {
-          apiVersion: 'discovery.k8s.io/v1',
-          kind: 'EndpointSlice',
-          metadata: { name: `${SERVICE}-local`, namespace: serviceNs, labels: { 'kubernetes.io/service-name': SERVICE } },
-          addressType: 'IPv4',
-          ports: [{ name: 'webhook', port, protocol: 'TCP' }],
-          endpoints: [{ addresses: [host], conditions: { ready: true } }],
-        },
-      ],
-    }));
-    clientConfig = { service: { name: SERVICE, namespace: serviceNs, path: WEBHOOK_PATH, port: 443 } };
-  } else {
-    clientConfig = { url: `https://127.0.0.1:${port}${WEBHOOK_PATH}` };
-  }
-  const registered = await kubectl(['apply', '-f', '-'], JSON.stringify(bundleWebhookConfiguration('trust-manager-ctb', clientConfig, authority.certPem)));
-  assert.equal(registered.code, 0, registered.stderr);
+  const configuration = await registerLocalWebhook(cluster, { service: SERVICE, namespace: serviceNs, endpoint, selectorLabel: SELECTED });
 
   const bundle = {
     apiVersion: 'trust.cert-manager.io/v1alpha1',
     kind: 'Bundle',
-    metadata: { name: 'warned' },
+    metadata: { name: 'warned', labels: SELECTED },
     spec: { sources: [{ inLine: ca.pem + leaf.pem }, { clusterTrustBundle: { signerName: 'example.com/s', labelSelector: {} } }], target: { clusterTrustBundle: {} } },
   };
   // The API server picks up the webhook configuration, and the webhook its discovery answer, asynchronously.
@@ -175,5 +170,5 @@ test('the webhook behind this API server warns at admission: the API is not serv
     denied.stderr,
     /admission webhook "trust\.cert-manager\.io" denied the request: spec\.target\.clusterTrustBundle\.signerName: Invalid value: "not-a-signer": must be a fully qualified domain and path of the form 'example\.com\/signer-name'/,
   );
-  await kubectl(['delete', 'validatingwebhookconfiguration', 'trust-manager-ctb']);
+  await kubectl(['delete', 'validatingwebhookconfiguration', configuration]);
 });

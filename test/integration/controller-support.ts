@@ -6,11 +6,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { API_VERSION, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle, BundleCondition } from '@trust-manager/shared/api/types.ts';
-import type { KubeClient} from '@trust-manager/shared/kube/client.ts';
-import { isNotFound } from '@trust-manager/shared/kube/client.ts';
-import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
-import { BUNDLES, CONFIGMAPS, EVENTS, SECRETS, resourcePath, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
-import { LineSplitter } from '@trust-manager/shared/kube/lines.ts';
+import type { KubeClient} from '@trust-manager/controller/kube/client.ts';
+import { isNotFound } from '@trust-manager/controller/kube/client.ts';
+import type { KubeObject } from '@trust-manager/controller/kube/object.ts';
+import { BUNDLES, CONFIGMAPS, EVENTS, SECRETS, resourcePath, type ResourceType } from '@trust-manager/controller/kube/resource.ts';
+import { LineSplitter } from '@trust-manager/controller/kube/lines.ts';
 
 export const MAIN = fileURLToPath(new URL('../../controller/src/main.ts', import.meta.url));
 
@@ -38,8 +38,8 @@ export interface ControllerProcess {
   kill9(): Promise<void>;
 }
 
-export async function startController(kubeconfigPath: string, args: string[], options: { waitForPorts?: boolean } = {}): Promise<ControllerProcess> {
-  const child = spawn(process.execPath, [MAIN, `--kubeconfig=${kubeconfigPath}`, '--metrics-port=0', '--readiness-probe-port=0', '--log-format=json', ...args], {
+export async function startController(kubeconfigPath: string, args: string[], options: { waitForPorts?: boolean; main?: string } = {}): Promise<ControllerProcess> {
+  const child = spawn(process.execPath, [options.main ?? MAIN, `--kubeconfig=${kubeconfigPath}`, '--metrics-port=0', '--readiness-probe-port=0', '--log-format=json', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogLine[] = [];

@@ -1,4 +1,4 @@
-// The cluster layer (shared/src/kube) against a real kube-apiserver: reflector list/watch (full and
+// The cluster layer (controller/src/kube) against a real kube-apiserver: reflector list/watch (full and
 // metadata-only, selectors, paging, resume, reconnect), server-side apply incl. bundles/status,
 // deletes with preconditions, Events, and Lease leader election.
 //   bash test/cluster/with-cluster.sh node --test test/integration/kube.test.ts
@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { API_VERSION, FIELD_MANAGER, KIND, LEADER_ELECTION_LEASE_NAME } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
-import { Applier, type WriteRecord } from '@trust-manager/shared/kube/apply.ts';
-import { isConflict, KubeClient } from '@trust-manager/shared/kube/client.ts';
-import { EventRecorder } from '@trust-manager/shared/kube/events.ts';
-import { LeaderElector, type Lease } from '@trust-manager/shared/kube/leader-election.ts';
-import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
-import { Reflector } from '@trust-manager/shared/kube/reflector.ts';
-import { BUNDLES, CONFIGMAPS, EVENTS, LEASES, resourcePath } from '@trust-manager/shared/kube/resource.ts';
-import type { StoreEvent } from '@trust-manager/shared/kube/store.ts';
+import { Applier, type WriteRecord } from '@trust-manager/controller/kube/apply.ts';
+import { isConflict, KubeClient } from '@trust-manager/controller/kube/client.ts';
+import { EventRecorder } from '@trust-manager/controller/kube/events.ts';
+import { LeaderElector, type Lease } from '@trust-manager/controller/kube/leader-election.ts';
+import type { KubeObject } from '@trust-manager/controller/kube/object.ts';
+import { Reflector } from '@trust-manager/controller/kube/reflector.ts';
+import { BUNDLES, CONFIGMAPS, EVENTS, LEASES, resourcePath } from '@trust-manager/controller/kube/resource.ts';
+import type { StoreEvent } from '@trust-manager/controller/kube/store.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
 import { waitFor } from '../cluster/harness.ts';
 

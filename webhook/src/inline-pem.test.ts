@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { EC_ACC_FINGERPRINT } from '@trust-manager/shared/certs/certificate.ts';
+import { CertPool } from '@trust-manager/shared/certs/pool.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
+import { EC_ACC_CERTIFICATE, TEST_CERTIFICATE_1 } from '@trust-manager/shared/certs/testing/upstream-certificates.ts';
 
 import { checkInLinePem, MAX_MESSAGES_PER_SOURCE } from './inline-pem.ts';
 import { validateBundle } from './validate.ts';
@@ -45,7 +48,49 @@ test('denials: private key, other block types, PEM headers, undecodable DER', as
   assert.equal(result.problems[0], "invalid PEM block in bundle: only CERTIFICATE blocks are permitted but found 'RSA PRIVATE KEY' (block 2; a private key must never be put in a Bundle)");
   assert.equal(result.problems[1], "invalid PEM block in bundle: only CERTIFICATE blocks are permitted but found 'X509 CRL' (block 3)");
   assert.equal(result.problems[2], 'invalid PEM block in bundle; blocks are not permitted to have PEM headers (block 4)');
-  assert.match(result.problems[3] ?? '', /^invalid PEM block in bundle; invalid PEM certificate: .+ \(block 5\)$/);
+  assert.equal(result.problems[3], 'invalid PEM block in bundle; invalid PEM certificate: x509: malformed tbs certificate (block 5)');
+});
+
+test('undecodable DER: the upstream text once, then where (no doubled prefix)', () => {
+  assert.deepEqual(checkInLinePem(pemBlock('CERTIFICATE', 'AAAA'), now), {
+    problems: ['invalid PEM block in bundle; invalid PEM certificate: x509: malformed certificate (block 1)'],
+    warnings: [],
+    nonCACertificates: 0,
+  });
+});
+
+test('the EC-ACC root is accepted, as the controller accepts it, with a warning that it is skipped', () => {
+  assert.deepEqual(checkInLinePem(`${EC_ACC_CERTIFICATE}\n${TEST_CERTIFICATE_1}`, now).problems, []);
+  assert.deepEqual(checkInLinePem(EC_ACC_CERTIFICATE, now), {
+    problems: [],
+    warnings: [
+      `block 1: cert in bundle with CN=EC-ACC and fingerprint '${EC_ACC_FINGERPRINT}' has negative serial number and will be skipped`,
+    ],
+    nonCACertificates: 0,
+  });
+});
+
+test('the webhook denies exactly what the controller would fail on, with the same upstream text', async () => {
+  const root = await makeCA({ cn: 'agree' });
+  const body = root.pem.split('\n').slice(1, -2).join('\n');
+  const inputs = [
+    root.pem,
+    `${EC_ACC_CERTIFICATE}\n${root.pem}`,
+    root.pem + pemBlock('EC PRIVATE KEY', 'AAAA'),
+    pemBlock('CERTIFICATE', body, 'Key: value\n\n'),
+    pemBlock('CERTIFICATE', 'AAAA') + root.pem,
+    pemBlock('CERTIFICATE', 'MAMCAQA='),
+  ];
+  for (const input of inputs) {
+    let controllerError: string | undefined;
+    try {
+      new CertPool().addPem(input);
+    } catch (err) {
+      controllerError = (err as Error).message;
+    }
+    const firstProblem = checkInLinePem(input, now).problems[0];
+    assert.equal(firstProblem?.replace(/ \(block \d+(;[^)]*)?\)$/, ''), controllerError, input);
+  }
 });
 
 test('no certificate at all is denied, long lists are capped', async () => {

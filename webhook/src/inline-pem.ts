@@ -2,8 +2,9 @@
 // fail on later (non-certificate blocks, PEM headers, undecodable DER) becomes a denial now, and
 // trust-store mistakes become warnings. Texts name blocks and subjects, never certificate bytes.
 
-import { parseCertificate, type Certificate } from '@trust-manager/shared/certs/certificate.ts';
-import { decodePemBlocks } from '@trust-manager/shared/certs/pem.ts';
+import { rfc3339 } from '@trust-manager/shared/api/time.ts';
+import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
+import { scanPemBlocks } from '@trust-manager/shared/certs/scan.ts';
 
 export interface InLinePemCheck {
   /** Reasons to deny, e.g. a private key. */
@@ -17,33 +18,29 @@ export interface InLinePemCheck {
 /** kube-apiserver truncates long warning lists; a few precise lines beat a wall of text. */
 export const MAX_MESSAGES_PER_SOURCE = 10;
 
+/**
+ * The verdicts are the certificate library's (scan.ts), so the webhook accepts exactly what the
+ * controller accepts; this adds only where (block N), a private-key hint and the warnings.
+ */
 export function checkInLinePem(text: string, now: Date): InLinePemCheck {
   const problems: string[] = [];
   const warnings: string[] = [];
   let certificates = 0;
   let nonCACertificates = 0;
-  decodePemBlocks(text).forEach((block, index) => {
-    const where = `block ${index + 1}`;
-    if (block.type !== 'CERTIFICATE') {
+  for (const block of scanPemBlocks(text)) {
+    const where = `block ${block.number}`;
+    if (block.verdict === 'rejected') {
       const privateKey = block.type.includes('PRIVATE KEY') ? '; a private key must never be put in a Bundle' : '';
-      problems.push(`invalid PEM block in bundle: only CERTIFICATE blocks are permitted but found '${block.type}' (${where}${privateKey})`);
-      return;
+      problems.push(`${block.error.message} (${where}${privateKey})`);
+    } else if (block.verdict === 'skipped') {
+      certificates++;
+      warnings.push(`${where}: ${block.reason}`);
+    } else {
+      certificates++;
+      if (!block.certificate.isCA) nonCACertificates++;
+      warnings.push(...certificateWarnings(block.certificate, now));
     }
-    if (Object.keys(block.headers).length > 0) {
-      problems.push(`invalid PEM block in bundle; blocks are not permitted to have PEM headers (${where})`);
-      return;
-    }
-    let certificate: Certificate;
-    try {
-      certificate = parseCertificate(block.bytes);
-    } catch (error) {
-      problems.push(`invalid PEM block in bundle; invalid PEM certificate: ${error instanceof Error ? error.message : String(error)} (${where})`);
-      return;
-    }
-    certificates++;
-    if (!certificate.isCA) nonCACertificates++;
-    warnings.push(...certificateWarnings(certificate, now));
-  });
+  }
   if (certificates === 0 && problems.length === 0) {
     // The controller would fail with "couldn't find any valid certificates in bundle"; say it now.
     problems.push('no PEM-encoded certificate found; an inLine source must contain at least one -----BEGIN CERTIFICATE----- block');
@@ -71,8 +68,4 @@ function capped(messages: string[], what: string): string[] {
   const shown = messages.slice(0, MAX_MESSAGES_PER_SOURCE - 1);
   shown.push(`and ${messages.length - shown.length} more ${what}`);
   return shown;
-}
-
-function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import https from 'node:https';
 import { freePort } from '@trust-manager/shared/testing/net.ts';
 import { makeServingCertificate, writeServingCertificate } from './testing/serving-cert.ts';
 
@@ -37,6 +38,15 @@ test('main: text logs, ready on the probe port, exits 0 on SIGTERM', async () =>
     }
     assert.ok(ready, output);
     child.kill('SIGTERM');
+    // Still serving while the API server learns the pod is gone (TERMINATION_DRAIN_MS), then exits.
+    await sleep(500);
+    const status = await new Promise<number>((resolve, reject) => {
+      https.get({ host: '127.0.0.1', port, path: '/unknown', rejectUnauthorized: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    assert.equal(status, 404);
     assert.equal(await exited, 0, output);
     assert.match(output, /serving certificate loaded/);
     assert.match(output, /shutting down/);

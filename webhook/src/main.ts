@@ -1,9 +1,20 @@
 // Entry point of the webhook process: flags -> logger -> startWebhook -> wait for SIGTERM/SIGINT.
 
-import { createLogger } from '@trust-manager/shared/kube/logging.ts';
+import { createLogger } from '@trust-manager/shared/logging/logging.ts';
+import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
+
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { parseWebhookFlags, type WebhookConfig } from './flags.ts';
 import { startWebhook } from './server.ts';
+
+/**
+ * How long the webhook keeps serving after SIGTERM before it closes its listener. A deleted pod leaves the
+ * Service's EndpointSlice at once, but the API server only stops picking its address (and reusing kept-alive
+ * connections to it) once it has seen that change: closing earlier fails admissions in flight with
+ * "broken pipe" during every rollout. SIGINT (a person at a terminal) stops at once.
+ */
+const TERMINATION_DRAIN_MS = 5_000;
 
 let config: WebhookConfig;
 try {
@@ -14,7 +25,7 @@ try {
   }
   config = parsed.config;
 } catch (error) {
-  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`error: ${errorMessage(error)}\n`);
   process.exit(1);
 }
 
@@ -26,8 +37,9 @@ try {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    webhook.close().then(
+    const drainMs = signal === 'SIGTERM' ? TERMINATION_DRAIN_MS : 0;
+    logger.info({ signal, drainMs }, 'shutting down');
+    sleep(drainMs).then(() => webhook.close()).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
@@ -39,6 +51,6 @@ try {
   process.once('SIGINT', () => stop('SIGINT'));
 } catch (error) {
   logger.error({ err: error }, 'webhook failed to start');
-  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`error: ${errorMessage(error)}\n`);
   process.exit(1);
 }

@@ -1,7 +1,6 @@
 // The webhook process without its command line: HTTPS admission server with hot certificate reload,
 // plain-HTTP probe server and metrics server. main.ts adds flags and signals; tests start this directly.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server as HttpsServer } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
@@ -9,7 +8,7 @@ import type { SecureContextOptions } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
-import { KubeClient } from '@trust-manager/shared/kube/client.ts';
+import { listenHost, metricsRoutes, probeRoutes, servePlain } from '@trust-manager/shared/http/plain-server.ts';
 
 import { buildApp } from './app.ts';
 import { ClusterTrustBundleApiWatch } from './cluster-trust-bundle-api.ts';
@@ -43,18 +42,22 @@ export async function startWebhook(config: Webhook, logger: Logger, options: Sta
   let app: FastifyInstance | undefined;
   let ready = false;
 
-  const probes = await listenPlain(config.readinessProbePort, (request, response) => {
-    const path = (request.url ?? '').split('?')[0];
-    if (path !== '/healthz' && path !== config.readinessProbePath) return respond(response, 404, 'not found\n');
-    return ready ? respond(response, 200, 'ok\n') : respond(response, 503, 'webhook not ready: waiting for the serving certificate\n');
+  // Before any server starts, so that a bad kubeconfig leaves nothing running. The cluster client is
+  // loaded only when ClusterTrustBundle support is on.
+  const discovery =
+    config.clusterTrustBundlesEnabled === true ? (await import('./cluster-trust-bundle-discovery.ts')).clusterTrustBundleDiscovery(config.kubeconfig ?? '') : undefined;
+  const clusterTrustBundles = new ClusterTrustBundleApiWatch({ logger, discovery, intervalMs: options.discoveryIntervalMs });
+  clusterTrustBundles.start();
+
+  const probes = await servePlain({
+    port: config.readinessProbePort,
+    routes: probeRoutes({
+      readinessPath: config.readinessProbePath,
+      isReady: () => ready,
+      notReadyReason: 'webhook not ready: waiting for the serving certificate',
+    }),
   });
-  const metricsServer = await listenPlain(config.metricsPort, (request, response) => {
-    if ((request.url ?? '').split('?')[0] !== '/metrics') return respond(response, 404, 'not found\n');
-    metrics.registry.metrics().then(
-      (text) => respond(response, 200, text, metrics.registry.contentType),
-      (error: unknown) => respond(response, 500, `${String(error)}\n`),
-    );
-  });
+  const metricsServer = await servePlain({ port: config.metricsPort, routes: metricsRoutes(metrics.registry) });
 
   const tlsSettings: SecureContextOptions = {
     ...(config.tlsMinVersion !== '' ? { minVersion: TLS_VERSIONS[config.tlsMinVersion] } : {}),
@@ -67,13 +70,6 @@ export async function startWebhook(config: Webhook, logger: Logger, options: Sta
     pollIntervalMs: options.certificatePollIntervalMs,
     onChange: (pair) => (app?.server as HttpsServer | undefined)?.setSecureContext(secureContext(pair)),
   });
-
-  const clusterTrustBundles = new ClusterTrustBundleApiWatch({
-    logger,
-    ...(config.clusterTrustBundlesEnabled === true ? { client: KubeClient.load(config.kubeconfig || undefined) } : {}),
-    ...(options.discoveryIntervalMs !== undefined ? { intervalMs: options.discoveryIntervalMs } : {}),
-  });
-  clusterTrustBundles.start();
 
   try {
     logger.info({ dir: config.certificateDir }, 'waiting for the serving certificate');
@@ -90,56 +86,28 @@ export async function startWebhook(config: Webhook, logger: Logger, options: Sta
       metrics,
       https: secureContext(pair),
     });
-    await app.listen({ host: config.webhookHost, port: config.webhookPort });
+    await app.listen({ host: await listenHost(config.webhookHost), port: config.webhookPort });
   } catch (error) {
     reloader.close();
-    await Promise.all([closePlain(probes), closePlain(metricsServer), clusterTrustBundles.close()]);
+    await Promise.all([probes.close(), metricsServer.close(), clusterTrustBundles.close()]);
     throw error;
   }
   ready = true;
   const webhookPort = (app.server.address() as AddressInfo).port;
-  logger.info({ host: config.webhookHost, port: webhookPort, probePort: port(probes), metricsPort: port(metricsServer) }, 'webhook serving');
+  logger.info({ host: config.webhookHost, port: webhookPort, probePort: probes.port, metricsPort: metricsServer.port }, 'webhook serving');
 
   const running = app;
   return {
     webhookPort,
-    probePort: port(probes),
-    metricsPort: port(metricsServer),
+    probePort: probes.port,
+    metricsPort: metricsServer.port,
     metrics,
     isReady: () => ready,
     close: async () => {
       ready = false;
       reloader.close();
       await running.close();
-      await Promise.all([closePlain(probes), closePlain(metricsServer), clusterTrustBundles.close()]);
+      await Promise.all([probes.close(), metricsServer.close(), clusterTrustBundles.close()]);
     },
   };
-}
-
-function respond(response: ServerResponse, code: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
-  response.writeHead(code, { 'content-type': contentType });
-  response.end(body);
-}
-
-// All interfaces, as upstream: kubelet probes and Prometheus scrape the pod IP.
-async function listenPlain(portNumber: number, handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<Server> {
-  const server = createServer(handler);
-  server.requestTimeout = 10_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(portNumber, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return server;
-}
-
-function closePlain(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-function port(server: Server): number {
-  return (server.address() as AddressInfo).port;
 }

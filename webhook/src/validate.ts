@@ -22,6 +22,7 @@ import {
 } from '@trust-manager/shared/api/field-error.ts';
 import { bundleSchema, type StructuralSchema } from '@trust-manager/shared/api/schema.ts';
 import type { ClusterTrustBundleAvailability } from '@trust-manager/shared/api/cluster-trust-bundle.ts';
+import { allowedSourceNamespaces, disallowedSourceNamespaces, type SourceNamespaceSettings } from '@trust-manager/shared/api/source-namespaces.ts';
 import type { Bundle, BundleSource, SourceObjectKeySelector, TargetMetadata } from '@trust-manager/shared/api/types.ts';
 import { validateLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 import { validateAnnotations, validateLabels } from '@trust-manager/shared/selectors/label-validation.ts';
@@ -29,11 +30,7 @@ import { validateAnnotations, validateLabels } from '@trust-manager/shared/selec
 import { clusterTrustBundleErrors, clusterTrustBundleWarnings } from './cluster-trust-bundles.ts';
 import { checkInLinePem } from './inline-pem.ts';
 
-export interface ValidationOptions {
-  /** Namespace sources are read from by default. */
-  trustNamespace: string;
-  /** Further namespaces a source may name (--source-namespaces). */
-  sourceNamespaces: readonly string[];
+export interface ValidationOptions extends SourceNamespaceSettings {
   /** Clock for certificate validity warnings (tests pin it). */
   now?: Date;
   /** Whether ClusterTrustBundles can be used (flag and API discovery); undefined = not known, no warning. */
@@ -303,22 +300,14 @@ function targetMetadataErrors(metadata: TargetMetadata, path: string): FieldErro
 // 3. Ours
 
 function sourceNamespaceErrors(bundle: Bundle, options: ValidationOptions): FieldError[] {
-  const allowed = [options.trustNamespace, ...options.sourceNamespaces.filter((namespace) => namespace !== options.trustNamespace)];
-  const errors: FieldError[] = [];
-  (bundle.spec?.sources ?? []).forEach((source, index) => {
-    for (const kind of ['configMap', 'secret'] as const) {
-      const namespace = source[kind]?.namespace;
-      if (namespace === undefined || allowed.includes(namespace)) continue;
-      errors.push(
-        forbidden(
-          childPath(indexPath('spec.sources', index), kind, 'namespace'),
-          `namespace ${goQuote(namespace)} is not an allowed source namespace; allowed: ${allowed.map(goQuote).join(', ')} ` +
-            '(omit namespace to use the trust namespace, or ask the operator to add it to --source-namespaces / app.trust.additionalSourceNamespaces)',
-        ),
-      );
-    }
-  });
-  return errors;
+  const allowed = allowedSourceNamespaces(options).map(goQuote).join(', ');
+  return disallowedSourceNamespaces(bundle.spec?.sources ?? [], options).map(({ index, kind, namespace }) =>
+    forbidden(
+      childPath(indexPath('spec.sources', index), kind, 'namespace'),
+      `namespace ${goQuote(namespace)} is not an allowed source namespace; allowed: ${allowed} ` +
+        '(omit namespace to use the trust namespace, or ask the operator to add it to --source-namespaces / app.trust.additionalSourceNamespaces)',
+    ),
+  );
 }
 
 function inLineErrors(bundle: Bundle, now: Date, warnings: string[], nonCAInLine: Map<number, number>): FieldError[] {

@@ -5,7 +5,8 @@ import { CTB_API_ENABLE_HINT, CTB_FEATURE_ENABLE_HINT, MAX_TRUST_BUNDLE_SIZE } f
 import { BUNDLE_LABEL, HASH_ANNOTATION } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle, BundleTarget } from '@trust-manager/shared/api/types.ts';
 import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
-import { certificatePem, parsePemCertificates } from '@trust-manager/shared/certs/pool.ts';
+import { certificatePem } from '@trust-manager/shared/certs/pool.ts';
+import { parsePemCertificates } from '@trust-manager/shared/certs/scan.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
 import {
   availabilityProblem,

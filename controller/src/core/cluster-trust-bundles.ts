@@ -22,7 +22,7 @@ import type { Bundle, ClusterTrustBundleStatus, LabelSelector } from '@trust-man
 import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
 import { targetHash } from '@trust-manager/shared/certs/hash.ts';
 import { certificatePem } from '@trust-manager/shared/certs/pool.ts';
-import type { KubeObject, OwnerReference } from '@trust-manager/shared/kube/object.ts';
+import type { KubeObject, OwnerReference } from '../kube/object.ts';
 import { matchesLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 import { bundleOwnerReference, isControlledBy } from './targets.ts';
 
@@ -221,7 +221,7 @@ export function planClusterTrustBundleTarget(
 }
 
 /** The condition (and Event) when writing the target failed. */
-export function clusterTrustBundleApplyFailure(name: string, err: string): ConditionProblem {
+export function clusterTrustBundleWriteFailure(name: string, err: string): ConditionProblem {
   return { reason: REASON_TARGET_FAILED, message: `Failed to sync bundle to ClusterTrustBundle ${goQuote(name)}: ${err}` };
 }
 

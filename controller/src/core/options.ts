@@ -1,13 +1,11 @@
 // What the decision core needs to know about the process configuration (flags), and nothing else.
 
+import type { SourceNamespaceSettings } from '@trust-manager/shared/api/source-namespaces.ts';
 import type { DefaultPackage } from '@trust-manager/shared/package/package.ts';
 import type { ClusterTrustBundleAvailability } from './cluster-trust-bundles.ts';
 
-export interface ReconcileOptions {
-  /** `--trust-namespace`: where sources are read from when they name no namespace. */
-  trustNamespace: string;
-  /** Our extension (`--source-namespaces`): further namespaces a configMap/secret source may name. */
-  sourceNamespaces: readonly string[];
+/** trustNamespace and sourceNamespaces (our extension): see shared/src/api/source-namespaces.ts. */
+export interface ReconcileOptions extends SourceNamespaceSettings {
   /** `--secret-targets-enabled`. */
   secretTargetsEnabled: boolean;
   /** `--filter-expired-certificates`. */

@@ -39,6 +39,11 @@ function fakeCertificate(fingerprint: string, notAfter: string): Certificate {
 const CERTIFICATES = [fakeCertificate('aa', '2031-01-01T00:00:00Z'), fakeCertificate('bb', '2030-06-15T12:00:00Z'), fakeCertificate('cc', '2040-01-01T00:00:00Z')];
 const PEM = 'JOINED-PEM-OF-THREE';
 const CERT_FIELDS = { certificateCount: 3, earliestExpiry: '2030-06-15T12:00:00Z' };
+const CERTIFICATE_SUMMARY = { count: 3, earliestNotAfter: new Date('2030-06-15T12:00:00Z') };
+/** A plan with nothing to do for a Bundle synced to the three namespaces. */
+function nothingToDo(desiredTargets = NAMESPACES.length): ReconcilePlan {
+  return { apply: [], prune: [], status: { write: false }, outcome: { synced: true, desiredTargets, certificates: CERTIFICATE_SUMMARY } };
+}
 
 function okSources(extra: { pem?: string; defaultCAVersion?: string } = {}): SourcesResult {
   return {
@@ -350,7 +355,7 @@ describe('Test_Reconcile', () => {
     const b = bundle(undefined, syncedStatus());
     const encoder = countingEncoder();
     const result = plan({ bundle: b, existingTargets: syncedTargets(b), encode: encoder.encode });
-    assert.deepEqual(result, { apply: [], prune: [], status: { write: false } });
+    assert.deepEqual(result, nothingToDo());
     assert.equal(encoder.calls(), 0);
   });
 
@@ -365,7 +370,7 @@ describe('Test_Reconcile', () => {
       target('ConfigMap', ns.name, { hash: targetHashFor(b, 'ConfigMap', PEM), binaryKeys: ['a.jks', 'a.p12'] }),
       target('Secret', ns.name, { hash: targetHashFor(b, 'Secret', PEM), dataKeys: [TARGET_KEY, 'a.jks', 'a.p12'] }),
     ]);
-    assert.deepEqual(plan({ bundle: b, existingTargets: existing }), { apply: [], prune: [], status: { write: false } });
+    assert.deepEqual(plan({ bundle: b, existingTargets: existing }), nothingToDo(2 * NAMESPACES.length));
   });
 
   test('default CAs in use: targets updated and defaultCAVersion recorded', () => {
@@ -387,7 +392,7 @@ describe('Test_Reconcile', () => {
   test('default CAs unchanged: nothing to do', () => {
     const b = bundle(undefined, syncedStatus(ALL_NAMESPACES_MESSAGE, { defaultCAVersion: 'testpkg-123-abc' }));
     const result = plan({ bundle: b, sources: okSources({ defaultCAVersion: 'testpkg-123-abc' }), existingTargets: syncedTargets(b) });
-    assert.deepEqual(result, { apply: [], prune: [], status: { write: false } });
+    assert.deepEqual(result, nothingToDo());
   });
 
   test('target removed from the spec: its objects are cleaned up', () => {
@@ -430,6 +435,24 @@ describe('Test_Reconcile', () => {
 });
 
 describe('beyond the upstream table', () => {
+  test('the plan carries its outcome: synced, desired target count, certificate summary', () => {
+    const certificates = CERTIFICATE_SUMMARY;
+    const both = bundle({ configMap: { key: TARGET_KEY }, secret: { key: TARGET_KEY } });
+    assert.deepEqual(plan({ bundle: both }).outcome, { synced: true, desiredTargets: 6, certificates });
+    // Fully synced (nothing to write) is still synced, with the same count.
+    const synced = bundle(undefined, syncedStatus());
+    assert.deepEqual(plan({ bundle: synced, existingTargets: syncedTargets(synced) }).outcome, { synced: true, desiredTargets: 3, certificates });
+    const selected = bundle({ configMap: { key: TARGET_KEY }, namespaceSelector: { matchLabels: { none: 'match' } } });
+    assert.deepEqual(plan({ bundle: selected }).outcome, { synced: true, desiredTargets: 0, certificates });
+
+    const sourceFailure: SourcesResult = { ok: false, reason: 'SourceNotFound', message: 'gone', retry: false };
+    assert.deepEqual(plan({ bundle: bundle(), sources: sourceFailure }).outcome, { synced: false, desiredTargets: 0 });
+    const disabled = plan({ bundle: both, options: { ...OPTIONS, secretTargetsEnabled: false } });
+    assert.deepEqual(disabled.outcome, { synced: false, desiredTargets: 0, certificates });
+    const badSelector = bundle({ configMap: { key: TARGET_KEY }, namespaceSelector: { matchLabels: { '@@@@': '' } } });
+    assert.deepEqual(plan({ bundle: badSelector }).outcome, { synced: false, desiredTargets: 0, certificates });
+  });
+
   test('an empty selector means all namespaces; expressions are formatted sorted', () => {
     assertSynced(plan({ bundle: bundle({ configMap: { key: TARGET_KEY }, namespaceSelector: {} }) }));
     const result = plan({
@@ -485,7 +508,7 @@ describe('beyond the upstream table', () => {
     const b = bundle(undefined, syncedStatus());
     const deleting = (t: TargetMetadata): TargetMetadata => (t.namespace === 'ns-1' ? { ...t, deletionTimestamp: new Date('2021-01-01T00:00:00Z') } : t);
     const upToDate = plan({ bundle: b, existingTargets: syncedTargets(b).map(deleting) });
-    assert.deepEqual(upToDate, { apply: [], prune: [], status: { write: false } });
+    assert.deepEqual(upToDate, nothingToDo());
     const stale = plan({ bundle: b, existingTargets: syncedTargets(b, 'ConfigMap', 'OLD-PEM').map(deleting) });
     assert.deepEqual(refs(stale.apply), ALL_CONFIGMAPS);
     assert.deepEqual(stale.prune, []);
@@ -603,7 +626,11 @@ describe('ClusterTrustBundle target (our extension)', () => {
     const message = `Successfully synced Bundle to ClusterTrustBundle "${BUNDLE_NAME}"`;
     const synced = bundle({ clusterTrustBundle: {} }, syncedStatus(message, { clusterTrustBundle: { name: BUNDLE_NAME, certificateCount: 3 } }));
     const result = plan({ bundle: synced, options: CTB_OPTIONS, existingClusterTrustBundles: [existing] });
-    assert.deepEqual(result, { apply: [], prune: [], status: { write: false } });
+    assert.deepEqual(result.apply, []);
+    assert.equal(result.clusterTrustBundle, undefined);
+    assert.deepEqual(result.status, { write: false });
+    assert.equal(result.event, undefined);
+    assert.equal(result.outcome.synced, true);
   });
 
   test('API not served: namespaced targets still written, the condition says why, the last status kept, no retry', () => {

@@ -6,8 +6,9 @@
 import { aggregateMessage, goQuote } from '@trust-manager/shared/api/field-error.ts';
 import { BUNDLE_LABEL } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
+import { summarizeCertificates, type CertificateSummary } from '@trust-manager/shared/certs/pool.ts';
 import { formatLabelSelector, matchesLabelSelector, validateLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
-import { planClusterTrustBundleTarget, REASON_LEFT_OUT, type ClusterTrustBundleObject, type ClusterTrustBundleTargetPlan } from './cluster-trust-bundles.ts';
+import { clusterTrustBundleWriteFailure, planClusterTrustBundleTarget, REASON_LEFT_OUT, type ClusterTrustBundleObject, type ClusterTrustBundleTargetPlan } from './cluster-trust-bundles.ts';
 import type { ReconcileOptions } from './options.ts';
 import type { SourcesResult } from './sources.ts';
 import {
@@ -39,6 +40,7 @@ import {
   targetRefKey,
   targetTemplate,
 } from './targets.ts';
+import { compareStrings } from '@trust-manager/shared/text/compare.ts';
 
 export type { StatusDecision } from './status.ts';
 
@@ -84,6 +86,17 @@ export interface ReconcilePlan {
   notices?: EventSpec[];
   /** Set when the runtime should retry with backoff. */
   error?: string;
+  /** What the plan amounts to, for the runtime's metrics and logs (never re-derived there). */
+  outcome: PlanOutcome;
+}
+
+export interface PlanOutcome {
+  /** Sources built and targets planned; only a failed target write can still make it a failure. */
+  synced: boolean;
+  /** Targets the Bundle should have (0 unless synced). */
+  desiredTargets: number;
+  /** The certificates of a successful source build; absent when the sources failed. */
+  certificates?: CertificateSummary;
 }
 
 const ACTION_SYNCED = 'Synced';
@@ -95,12 +108,14 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const { bundle, sources, options, now } = input;
 
   if (!sources.ok) {
-    return failurePlan(bundle, sources.reason, sources.message, now, sources.retry ? sources.message : undefined);
+    return failurePlan(bundle, sources.reason, sources.message, now, { synced: false, desiredTargets: 0 }, sources.retry ? sources.message : undefined);
   }
+  const certificates = summarizeCertificates(sources.certificates);
+  const notSynced: PlanOutcome = { synced: false, desiredTargets: 0, certificates };
 
   // Upstream writes nothing at all here, not even the ConfigMap targets.
   if (!options.secretTargetsEnabled && bundle.spec.target?.secret !== undefined) {
-    return failurePlan(bundle, 'SecretTargetsDisabled', 'Bundle has Secret targets but the feature is disabled', now);
+    return failurePlan(bundle, 'SecretTargetsDisabled', 'Bundle has Secret targets but the feature is disabled', now, notSynced);
   }
 
   const namespaceSelector = bundle.spec.target?.namespaceSelector;
@@ -113,6 +128,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       status: { write: false },
       event: warning('NamespaceSelectorError', `Failed to build namespace match labels selector: ${reason}`),
       error: `failed to build NamespaceSelector: ${reason}`,
+      outcome: notSynced,
     };
   }
 
@@ -156,7 +172,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const ctbStatus = ctb.status ?? (ctb.problem !== undefined ? currentCtbStatus : undefined);
   const fields: StatusFields = {
     ...(sources.defaultCAVersion !== undefined ? { defaultCAVersion: sources.defaultCAVersion } : {}),
-    ...certificateFields(sources.certificates),
+    ...certificateFields(certificates),
     ...(ctbStatus !== undefined ? { clusterTrustBundle: ctbStatus } : {}),
   };
   const condition =
@@ -165,10 +181,11 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       : syncedCondition(bundle, 'True', 'Synced', syncedMessage(bundle, options, ctb));
   const ctbWrites = ctb.apply !== undefined || ctb.delete.length > 0;
   const writes = { apply, prune, ...(ctbWrites ? { clusterTrustBundle: { ...(ctb.apply !== undefined ? { apply: ctb.apply } : {}), delete: ctb.delete } } : {}) };
+  const outcome: PlanOutcome = { synced: ctb.problem === undefined, desiredTargets: desired.length, certificates };
 
   // A fully synced Bundle costs no write and no Event.
   if (apply.length === 0 && !ctbWrites && !statusFieldsChanged(bundle, fields) && hasCondition(bundle.status?.conditions, condition)) {
-    return { ...writes, status: { write: false } };
+    return { ...writes, status: { write: false }, outcome };
   }
   const event: EventSpec =
     ctb.problem !== undefined ? warning(ctb.problem.reason, ctb.problem.message) : { type: 'Normal', reason: 'Synced', action: ACTION_SYNCED, note: condition.message };
@@ -178,6 +195,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     status: statusWrite(bundle, condition, fields, now),
     event,
     ...(notices.length > 0 ? { notices } : {}),
+    outcome,
   };
 }
 
@@ -200,6 +218,15 @@ export function applyFailure(bundle: Bundle, ref: TargetRef, err: string, now: D
   return {
     status: statusWrite(bundle, condition, currentStatusFields(bundle), now),
     event: warning(reason, `Failed to sync target ${ref.kind} in Namespace ${namespace}: ${err}`),
+  };
+}
+
+/** Our ClusterTrustBundle target: a failed write decides status and Event as a failed target write does. */
+export function clusterTrustBundleApplyFailure(bundle: Bundle, name: string, err: string, now: Date): { status: StatusDecision; event: EventSpec } {
+  const failure = clusterTrustBundleWriteFailure(name, err);
+  return {
+    status: statusWrite(bundle, syncedCondition(bundle, 'False', failure.reason, failure.message), currentStatusFields(bundle), now),
+    event: warning(failure.reason, failure.message),
   };
 }
 
@@ -237,7 +264,7 @@ export function successMessage(bundle: Bundle, options: ReconcileOptions): strin
 }
 
 /** Early exits (sources, disabled Secret targets): status Synced=False and a Warning, targets untouched. */
-function failurePlan(bundle: Bundle, reason: string, message: string, now: Date, error?: string): ReconcilePlan {
+function failurePlan(bundle: Bundle, reason: string, message: string, now: Date, outcome: PlanOutcome, error?: string): ReconcilePlan {
   const condition: ConditionSpec = syncedCondition(bundle, 'False', reason, message);
   return {
     apply: [],
@@ -245,6 +272,7 @@ function failurePlan(bundle: Bundle, reason: string, message: string, now: Date,
     status: statusWrite(bundle, condition, currentStatusFields(bundle), now),
     event: warning(reason, message),
     ...(error !== undefined ? { error } : {}),
+    outcome,
   };
 }
 
@@ -258,8 +286,4 @@ function isLabelledFor(target: TargetMetadata, bundle: Bundle): boolean {
 
 function refOf(target: TargetMetadata): TargetRef {
   return { kind: target.kind, namespace: target.namespace, name: target.name };
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

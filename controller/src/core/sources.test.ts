@@ -7,14 +7,14 @@ import { before, describe, test } from 'node:test';
 
 import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import type { Bundle, BundleSource, LabelSelector } from '@trust-manager/shared/api/types.ts';
-import { parsePemCertificates } from '@trust-manager/shared/certs/pool.ts';
+import { parsePemCertificates } from '@trust-manager/shared/certs/scan.ts';
 import { type TestCertificate, makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
 import type { DefaultPackage } from '@trust-manager/shared/package/package.ts';
 import { packageStringID } from '@trust-manager/shared/package/package.ts';
 import { matchesLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 import type { ClusterTrustBundleObject } from './cluster-trust-bundles.ts';
 import type { ReconcileOptions } from './options.ts';
-import { type SourceReader, type SourcesResult, allowedSourceNamespaces, buildBundleSources } from './sources.ts';
+import { type SourceReader, type SourcesResult, buildBundleSources } from './sources.ts';
 
 const TRUST_NAMESPACE = 'trust-namespace';
 const NOW = new Date('2025-06-01T00:00:00Z');
@@ -401,10 +401,6 @@ describe('allowed source namespaces (our extension)', () => {
       false,
     );
     assert.deepEqual(reader.namespacesRead, []);
-  });
-
-  test('allowedSourceNamespaces: trust namespace first, no duplicates', () => {
-    assert.deepEqual(allowedSourceNamespaces({ ...OPTIONS, sourceNamespaces: ['a', TRUST_NAMESPACE, 'a'] }), [TRUST_NAMESPACE, 'a']);
   });
 });
 

@@ -4,12 +4,15 @@
 
 import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import { goQuote } from '@trust-manager/shared/api/field-error.ts';
+import { allowedSourceNamespaces, disallowedSourceNamespaces, sourceNamespace } from '@trust-manager/shared/api/source-namespaces.ts';
 import type { Bundle, ClusterTrustBundleSource, LabelSelector, SourceObjectKeySelector } from '@trust-manager/shared/api/types.ts';
 import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
 import { CertPool } from '@trust-manager/shared/certs/pool.ts';
 import { packageStringID } from '@trust-manager/shared/package/package.ts';
 import { availabilityProblem, clusterTrustBundleNotFound, firstClusterTrustBundleSource, selectClusterTrustBundles, type ClusterTrustBundleObject, type ClusterTrustBundleReader } from './cluster-trust-bundles.ts';
 import type { ReconcileOptions } from './options.ts';
+import { compareStrings } from '@trust-manager/shared/text/compare.ts';
+import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 
 /** Read access to source objects. Returns objects as the API server serves them (base64 in Secret data and ConfigMap binaryData). */
 export interface SourceReader {
@@ -76,9 +79,9 @@ export function buildBundleSources(bundle: Bundle, reader: SourceReader, options
   try {
     for (const source of bundle.spec.sources) {
       if (source.configMap !== undefined) {
-        addConfigMapSource(pool, reader, sourceNamespace(source.configMap, options), source.configMap);
+        addConfigMapSource(pool, reader, sourceNamespace(source.configMap, options.trustNamespace), source.configMap);
       } else if (source.secret !== undefined) {
-        addSecretSource(pool, reader, sourceNamespace(source.secret, options), source.secret);
+        addSecretSource(pool, reader, sourceNamespace(source.secret, options.trustNamespace), source.secret);
       } else if (source.inLine !== undefined) {
         addPem(pool, source.inLine, 'inline source contains invalid PEM data');
       } else if (source.useDefaultCAs === true) {
@@ -100,7 +103,7 @@ export function buildBundleSources(bundle: Bundle, reader: SourceReader, options
     if (err instanceof SourceNotFoundError) {
       return { ok: false, reason: 'SourceNotFound', message: `Bundle source was not found: ${err.message}`, retry: false };
     }
-    return { ok: false, reason: 'SourceBuildError', message: `Failed to build bundle sources: ${errorText(err)}`, retry: true };
+    return { ok: false, reason: 'SourceBuildError', message: `Failed to build bundle sources: ${errorMessage(err)}`, retry: true };
   }
 
   return {
@@ -111,34 +114,16 @@ export function buildBundleSources(bundle: Bundle, reader: SourceReader, options
   };
 }
 
-/** The namespaces a configMap/secret source may be read from: the trust namespace plus `--source-namespaces`. */
-export function allowedSourceNamespaces(options: ReconcileOptions): string[] {
-  return [...new Set([options.trustNamespace, ...options.sourceNamespaces])];
-}
-
-function sourceNamespace(ref: SourceObjectKeySelector, options: ReconcileOptions): string {
-  return ref.namespace !== undefined && ref.namespace !== '' ? ref.namespace : options.trustNamespace;
-}
-
 /** Checked before anything is read, so a disallowed namespace is never even looked at. */
 function findDisallowedSourceNamespace(bundle: Bundle, options: ReconcileOptions): string | undefined {
-  const allowed = allowedSourceNamespaces(options);
-  for (const [index, source] of bundle.spec.sources.entries()) {
-    for (const kind of ['configMap', 'secret'] as const) {
-      const ref = source[kind];
-      if (ref === undefined) continue;
-      const namespace = sourceNamespace(ref, options);
-      if (!allowed.includes(namespace)) {
-        const allowedList = allowed.map(goQuote).join(', ');
-        return (
-          `Bundle source namespace is not allowed: spec.sources[${index}].${kind}.namespace ${goQuote(namespace)} ` +
-          `is not an allowed source namespace (allowed: ${allowedList}); ` +
-          'an administrator can allow more namespaces with --source-namespaces'
-        );
-      }
-    }
-  }
-  return undefined;
+  const first = disallowedSourceNamespaces(bundle.spec.sources, options)[0];
+  if (first === undefined) return undefined;
+  const allowedList = allowedSourceNamespaces(options).map(goQuote).join(', ');
+  return (
+    `Bundle source namespace is not allowed: spec.sources[${first.index}].${first.kind}.namespace ${goQuote(first.namespace)} ` +
+    `is not an allowed source namespace (allowed: ${allowedList}); ` +
+    'an administrator can allow more namespaces with --source-namespaces'
+  );
 }
 
 function addConfigMapSource(pool: CertPool, reader: SourceReader, namespace: string, ref: SourceObjectKeySelector): void {
@@ -217,7 +202,7 @@ function readObjects<T extends V1ConfigMap | V1Secret>(
     try {
       object = get(namespace, ref.name);
     } catch (err) {
-      throw new SourceBuildError(`failed to get ${kind} ${namespace}/${ref.name}: ${errorText(err)}`);
+      throw new SourceBuildError(`failed to get ${kind} ${namespace}/${ref.name}: ${errorMessage(err)}`);
     }
     if (object === undefined) {
       const resource = kind === 'ConfigMap' ? 'configmaps' : 'secrets';
@@ -231,17 +216,17 @@ function readObjects<T extends V1ConfigMap | V1Secret>(
   try {
     objects = list(namespace, ref.selector);
   } catch (err) {
-    throw new SourceBuildError(`failed to get ${kind}List: ${errorText(err)}`);
+    throw new SourceBuildError(`failed to get ${kind}List: ${errorMessage(err)}`);
   }
   // Stable order, so that the same inputs always report the same first error.
-  return [...objects].sort((a, b) => compareNames(a.metadata?.name ?? '', b.metadata?.name ?? ''));
+  return [...objects].sort((a, b) => compareStrings(a.metadata?.name ?? '', b.metadata?.name ?? ''));
 }
 
 function addPem(pool: CertPool, data: string | Uint8Array, errorPrefix: string): void {
   try {
     pool.addPem(data);
   } catch (err) {
-    throw new SourceBuildError(`${errorPrefix}: ${errorText(err)}`);
+    throw new SourceBuildError(`${errorPrefix}: ${errorMessage(err)}`);
   }
 }
 
@@ -253,14 +238,6 @@ function objectPath(metadata: { name?: string; namespace?: string } | undefined,
   return `${metadata?.namespace ?? fallbackNamespace}/${metadata?.name ?? ''}`;
 }
 
-function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function decodeBase64(value: string): Buffer {
   return Buffer.from(value, 'base64');
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -5,17 +5,18 @@ import { test } from 'node:test';
 
 import type { Bundle, BundleCondition } from '@trust-manager/shared/api/types.ts';
 import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
+import { summarizeCertificates } from '@trust-manager/shared/certs/pool.ts';
 import {
   type ConditionSpec,
   certificateFields,
   conditionFor,
   defaultCAVersionChanged,
   hasCondition,
-  rfc3339,
   statusFieldsChanged,
   statusWrite,
   syncedCondition,
 } from './status.ts';
+import { rfc3339 } from '@trust-manager/shared/api/time.ts';
 
 const GENERATION = 2;
 const FIXED_TIME = new Date('2021-01-01T01:00:00Z');
@@ -130,11 +131,12 @@ test('statusWrite: the SSA body holds one condition and only the fields given', 
 test('certificateFields: count and earliest notAfter at second precision', () => {
   const cert = (notAfter: string): Certificate =>
     ({ der: Buffer.alloc(0), fingerprint: '', subject: '', issuer: '', notBefore: new Date(0), notAfter: new Date(notAfter), isCA: true, selfIssued: true });
-  assert.deepEqual(certificateFields([cert('2031-05-01T10:00:00.000Z'), cert('2029-02-03T04:05:06.000Z'), cert('2040-01-01T00:00:00Z')]), {
+  const summary = summarizeCertificates([cert('2031-05-01T10:00:00.000Z'), cert('2029-02-03T04:05:06.900Z'), cert('2040-01-01T00:00:00Z')]);
+  assert.deepEqual(certificateFields(summary), {
     certificateCount: 3,
     earliestExpiry: '2029-02-03T04:05:06Z',
   });
-  assert.deepEqual(certificateFields([]), { certificateCount: 0 });
+  assert.deepEqual(certificateFields(summarizeCertificates([])), { certificateCount: 0 });
 });
 
 test('statusFieldsChanged compares defaultCAVersion, certificateCount and earliestExpiry', () => {

@@ -3,7 +3,8 @@
 
 import { API_VERSION, CONDITION_SYNCED, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle, BundleCondition, BundleStatus, ClusterTrustBundleStatus } from '@trust-manager/shared/api/types.ts';
-import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
+import type { CertificateSummary } from '@trust-manager/shared/certs/pool.ts';
+import { rfc3339 } from '@trust-manager/shared/api/time.ts';
 
 /** The decision part of a condition; lastTransitionTime is derived (conditionFor). */
 export type ConditionSpec = Omit<BundleCondition, 'lastTransitionTime'>;
@@ -60,14 +61,10 @@ export function defaultCAVersionChanged(current: string | undefined, required: s
 }
 
 /** Our extension: what the status says about the certificates of a successful build. */
-export function certificateFields(certificates: readonly Certificate[]): Pick<BundleStatus, 'certificateCount' | 'earliestExpiry'> {
-  let earliest: Date | undefined;
-  for (const certificate of certificates) {
-    if (earliest === undefined || certificate.notAfter < earliest) earliest = certificate.notAfter;
-  }
+export function certificateFields(summary: CertificateSummary): Pick<BundleStatus, 'certificateCount' | 'earliestExpiry'> {
   return {
-    certificateCount: certificates.length,
-    ...(earliest !== undefined ? { earliestExpiry: rfc3339(earliest) } : {}),
+    certificateCount: summary.count,
+    ...(summary.earliestNotAfter !== undefined ? { earliestExpiry: rfc3339(summary.earliestNotAfter) } : {}),
   };
 }
 
@@ -110,9 +107,4 @@ export function statusWrite(bundle: Bundle, wanted: ConditionSpec, fields: Statu
 function sameClusterTrustBundleStatus(a: ClusterTrustBundleStatus | undefined, b: ClusterTrustBundleStatus | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return a.name === b.name && a.certificateCount === b.certificateCount && (a.nonCACertificatesLeftOut ?? 0) === (b.nonCACertificatesLeftOut ?? 0);
-}
-
-/** RFC 3339 at second precision, as Kubernetes serialises metav1.Time. */
-export function rfc3339(time: Date): string {
-  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 
 import type { V1ManagedFieldsEntry, V1OwnerReference } from '@kubernetes/client-node';
 import type { Bundle, BundleTarget } from '@trust-manager/shared/api/types.ts';
-import { parsePemCertificates } from '@trust-manager/shared/certs/pool.ts';
+import { parsePemCertificates } from '@trust-manager/shared/certs/scan.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
 import {
   type BundleData,

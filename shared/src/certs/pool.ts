@@ -1,9 +1,11 @@
-// The certificate pool of a bundle build (upstream pkg/util/cert_pool.go): strict PEM acceptance,
-// optional expiry / non-CA filters, dedup by SHA-256 of DER, canonical output order.
+// The certificate pool of a bundle build (upstream pkg/util/cert_pool.go): strict PEM acceptance
+// (scan.ts), optional expiry / non-CA filters, dedup by SHA-256 of DER, canonical output order.
 
-import { type Certificate, parseCertificate } from './certificate.ts';
-import { PemError, SkippedCertificateError } from './errors.ts';
-import { decodePemBlocks, encodeCertificatePem } from './pem.ts';
+import type { Certificate } from './certificate.ts';
+import { PemError } from './errors.ts';
+import { encodeCertificatePem } from './pem.ts';
+import { parsePemCertificates } from './scan.ts';
+import { compareStrings } from '../text/compare.ts';
 
 export interface PoolOptions {
   /** Drop certificates with now > notAfter (--filter-expired-certificates). */
@@ -28,20 +30,19 @@ export function certificatePem(cert: Certificate): string {
   return pem;
 }
 
-/** Parses every block of one PEM input with upstream's acceptance rules; throws PemError on the first violation. */
-export function parsePemCertificates(data: string | Uint8Array, onSkip?: (message: string) => void): Certificate[] {
-  const certificates: Certificate[] = [];
-  for (const block of decodePemBlocks(data)) {
-    if (block.type !== 'CERTIFICATE') throw PemError.notCertificate(block.type);
-    if (Object.keys(block.headers).length !== 0) throw PemError.hasHeaders();
-    try {
-      certificates.push(parseCertificate(block.bytes));
-    } catch (err) {
-      if (!(err instanceof SkippedCertificateError)) throw err;
-      onSkip?.(err.message);
-    }
+/** What the status and the metrics say about a bundle's certificates. */
+export interface CertificateSummary {
+  count: number;
+  /** The earliest notAfter; undefined when there are no certificates. */
+  earliestNotAfter?: Date;
+}
+
+export function summarizeCertificates(certificates: readonly Certificate[]): CertificateSummary {
+  let earliest: Date | undefined;
+  for (const cert of certificates) {
+    if (earliest === undefined || cert.notAfter.getTime() < earliest.getTime()) earliest = cert.notAfter;
   }
-  return certificates;
+  return { count: certificates.length, ...(earliest !== undefined ? { earliestNotAfter: new Date(earliest.getTime()) } : {}) };
 }
 
 export class CertPool {
@@ -80,9 +81,7 @@ export class CertPool {
 
   /** Sorted ascending by SHA-256 of DER; lower-hex strings of equal length sort in byte order. */
   certificates(): Certificate[] {
-    this.sorted ??= [...this.byFingerprint.values()].sort((a, b) =>
-      a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0,
-    );
+    this.sorted ??= [...this.byFingerprint.values()].sort((a, b) => compareStrings(a.fingerprint, b.fingerprint));
     return [...this.sorted];
   }
 
@@ -90,13 +89,5 @@ export class CertPool {
   toPem(): string {
     this.pem ??= this.certificates().map(certificatePem).join('').trimEnd();
     return this.pem;
-  }
-
-  earliestNotAfter(): Date | undefined {
-    let earliest: Date | undefined;
-    for (const cert of this.byFingerprint.values()) {
-      if (earliest === undefined || cert.notAfter.getTime() < earliest.getTime()) earliest = cert.notAfter;
-    }
-    return earliest === undefined ? undefined : new Date(earliest.getTime());
   }
 }

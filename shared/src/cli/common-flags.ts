@@ -6,7 +6,7 @@ import {
   DEFAULT_READINESS_PROBE_PORT,
   DEFAULT_TRUST_NAMESPACE,
 } from '../api/constants.ts';
-import { LOG_FORMATS } from '../kube/logging.ts';
+import { LOG_FORMATS } from '../logging/logging.ts';
 import { isDNS1123Label } from '../selectors/label-validation.ts';
 import { flag } from './flags.ts';
 

@@ -8,6 +8,7 @@
 // `unknown flag: --x`, `flag needs an argument: --metrics-port`. The processes print them as
 // `error: <message>` and exit 1.
 import { formatGoDuration, parseGoDuration } from './duration.ts';
+import { errorMessage } from '../text/error-message.ts';
 
 export type FlagType = 'bool' | 'int' | 'port' | 'string' | 'duration' | 'list' | 'enum';
 
@@ -190,7 +191,7 @@ function convert(spec: FlagSpec, raw: string): unknown {
       try {
         return parseGoDuration(raw);
       } catch (err) {
-        throw invalid(err instanceof Error ? err.message : String(err));
+        throw invalid(errorMessage(err));
       }
     case 'list':
       return raw

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parsePemCertificates } from '../certs/pool.ts';
+import { parsePemCertificates } from '../certs/scan.ts';
 
 export interface DefaultPackage {
   name: string;

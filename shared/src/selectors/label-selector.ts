@@ -4,6 +4,7 @@
 import { childPath, forbidden, indexPath, invalid, required, type FieldError } from '../api/field-error.ts';
 import type { LabelSelector, LabelSelectorRequirement } from '../api/types.ts';
 import { isValidLabelValue, validateLabelName, validateLabels } from './label-validation.ts';
+import { compareStrings } from '../text/compare.ts';
 
 export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 
@@ -107,9 +108,4 @@ function formatRequirement(requirement: LabelSelectorRequirement): string {
     default:
       return `${requirement.key} ${requirement.operator} (${list})`;
   }
-}
-
-function compareStrings(a: string, b: string): number {
-  if (a < b) return -1;
-  return a > b ? 1 : 0;
 }

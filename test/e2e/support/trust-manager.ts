@@ -9,16 +9,20 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { CoreV1Api, type KubernetesObject, type V1Deployment, type V1Container } from '@kubernetes/client-node';
-import { WEBHOOK_NAME } from '@trust-manager/shared/api/constants.ts';
 import type { TestCluster } from '../../cluster/harness.ts';
 import { applyObject } from '../../cluster/crd.ts';
 import { freePort } from '../../cluster/control-plane.ts';
 import { ManagedProcess } from '../../cluster/processes.ts';
+import { ENTRYPOINTS } from '../../../scripts/build.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 export const CHART_DIR = join(REPO_ROOT, 'charts', 'trust-manager');
-/** Where the operator image keeps the repository (Dockerfile); container paths below it map to the checkout. */
-const IMAGE_APP_ROOT = '/app';
+/** The operator image's node (Dockerfile ENTRYPOINT): this process's node runs instead. */
+const IMAGE_NODE = '/nodejs/bin/node';
+/** The operator image's compiled entrypoints (/app/<name>.js, scripts/build.ts) map to their sources. */
+const IMAGE_ENTRYPOINTS: Record<string, string> = Object.fromEntries(
+  Object.entries(ENTRYPOINTS).map(([name, source]) => [`/app/${name}.js`, join(REPO_ROOT, source)]),
+);
 
 export function parseManifests(text: string): KubernetesObject[] {
   return parseAllDocuments(text)
@@ -70,7 +74,7 @@ export interface LocalContainerOptions {
 
 /** Rewrites a container path (bare or as a flag value) to the local directory that stands in for it. */
 export function localPath(arg: string, mounts: Record<string, string>): string {
-  const roots: Record<string, string> = { ...mounts, [IMAGE_APP_ROOT]: REPO_ROOT };
+  const roots: Record<string, string> = { ...mounts, ...IMAGE_ENTRYPOINTS };
   return arg.replace(/(^|=)(\/[^\s,]*)/g, (_match, lead: string, path: string) => {
     for (const [from, to] of Object.entries(roots)) {
       if (path === from || path.startsWith(`${from}/`)) return lead + to + path.slice(from.length);
@@ -84,7 +88,7 @@ export function startContainerLocally(options: LocalContainerOptions): ManagedPr
   const [command, ...commandArgs] = (options.container.command ?? []).map((a) => localPath(a, options.mounts));
   if (!command) throw new Error(`container ${options.container.name} has no command`);
   const args = [...commandArgs, ...(options.container.args ?? []).map((a) => localPath(a, options.mounts)), ...options.extraArgs];
-  const executable = command === 'node' ? process.execPath : command;
+  const executable = command === IMAGE_NODE ? process.execPath : command;
   return new ManagedProcess(options.name, executable, args, join(options.logDir, `${options.name}.log`), process.env);
 }
 
@@ -116,27 +120,6 @@ export async function routeServiceToLocal(cluster: TestCluster, namespace: strin
     ports: [{ name: portName, port, protocol: 'TCP' }],
     endpoints: [{ addresses: [cluster.localAddress], conditions: { ready: true } }],
   } as KubernetesObject);
-}
-
-/** A ValidatingWebhookConfiguration sending Bundle CREATE/UPDATE to a locally running webhook. */
-export function bundleWebhookConfiguration(name: string, clientConfig: Record<string, unknown>, caPem: string, objectSelector?: Record<string, unknown>): KubernetesObject {
-  return {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingWebhookConfiguration',
-    metadata: { name },
-    webhooks: [
-      {
-        name: WEBHOOK_NAME,
-        admissionReviewVersions: ['v1'],
-        sideEffects: 'None',
-        failurePolicy: 'Fail',
-        timeoutSeconds: 5,
-        ...(objectSelector !== undefined ? { objectSelector } : {}),
-        rules: [{ apiGroups: ['trust.cert-manager.io'], apiVersions: ['v1alpha1'], operations: ['CREATE', 'UPDATE'], resources: ['bundles'] }],
-        clientConfig: { ...clientConfig, caBundle: Buffer.from(caPem).toString('base64') },
-      },
-    ],
-  } as KubernetesObject;
 }
 
 /** Writes a Secret's data as files, the way a secret volume appears in a pod. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Bundle, BundleSpec } from '@trust-manager/shared/api/types.ts';
-import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
+import type { KubeObject } from '../kube/object.ts';
 import { bundlesSelectingNamespace, bundlesUsingSource, controllingBundle } from './enqueue.ts';
 
 function bundle(name: string, spec: Partial<BundleSpec>): Bundle {

@@ -33,6 +33,17 @@ test('json lines carry the level name and fields; debug lines only from verbosit
   assert.equal(lines[0]?.msg, 'hello');
 });
 
+test('text format keeps an error on its line', () => {
+  const out = capture();
+  const log = createLogger({ format: 'text', verbosity: 1, destination: out.stream });
+  log.warn({ err: 'forbidden', lease: 'ns/l' }, 'failed to release the lease');
+  log.error({ err: new Error('boom') }, 'failed');
+  const lines = out.text().trim().split('\n');
+  assert.equal(lines.length, 2, out.text());
+  assert.match(lines[0]!, /WARN: failed to release the lease \{"err":"forbidden","lease":"ns\/l"\}$/);
+  assert.match(lines[1]!, /ERROR: failed \{"err":\{"type":"Error","message":"boom","stack":"Error: boom\\n/);
+});
+
 test('text format prints readable single lines', () => {
   const out = capture();
   const log = createLogger({ format: 'text', verbosity: 2, destination: out.stream });

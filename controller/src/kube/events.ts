@@ -2,9 +2,10 @@
 // because losing an Event must not fail a reconcile. No aggregation: one call, one Event.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { EVENT_REPORTING_CONTROLLER } from '../api/constants.ts';
+import { EVENT_REPORTING_CONTROLLER } from '@trust-manager/shared/api/constants.ts';
 import type { KubeClient } from './client.ts';
 import { apiVersionOf, EVENTS, resourcePath } from './resource.ts';
+import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -67,7 +68,7 @@ export class EventRecorder {
     } catch (err) {
       this.#opts.onWrite?.(false);
       this.#opts.logger?.warn(
-        { err: err instanceof Error ? err.message : String(err), reason: info.reason, regarding: regarding.name },
+        { err: errorMessage(err), reason: info.reason, regarding: regarding.name },
         'failed to record event',
       );
     }

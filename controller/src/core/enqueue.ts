@@ -2,8 +2,9 @@
 // these to the reflectors' events. On updates both the old and the new object are mapped, so a
 // change that *stops* a match (a label removed) still reaches the Bundles it used to concern.
 import { GROUP, KIND } from '@trust-manager/shared/api/constants.ts';
+import { sourceNamespace } from '@trust-manager/shared/api/source-namespaces.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
-import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
+import type { KubeObject } from '../kube/object.ts';
 import { matchesLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 
 export type SourceKind = 'configMap' | 'secret';
@@ -28,7 +29,7 @@ export function bundlesUsingSource(bundles: Iterable<Bundle>, kind: SourceKind, 
     const uses = bundle.spec.sources.some((source) => {
       const ref = source[kind];
       if (ref === undefined) return false;
-      const namespace = ref.namespace || trustNamespace;
+      const namespace = sourceNamespace(ref, trustNamespace);
       return objects.some((obj) => {
         if ((obj.metadata.namespace ?? '') !== namespace) return false;
         if (ref.name !== undefined && ref.name !== '') return ref.name === obj.metadata.name;

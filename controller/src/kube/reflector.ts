@@ -17,6 +17,7 @@ import { LineSplitter } from './lines.ts';
 import type { KubeObject } from './object.ts';
 import { resourcePath, type ResourceType } from './resource.ts';
 import { ObjectStore, type IndexFunction, type StoreEvent } from './store.ts';
+import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 
 /** Accept headers that make the API server return only metadata (PartialObjectMetadata). */
 export const ACCEPT_METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
@@ -317,8 +318,4 @@ export class Reflector<T extends KubeObject> {
     this.#syncWaiters = [];
     for (const resolve of waiters) resolve();
   }
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -34,8 +34,12 @@ export function createLogger(options: LoggerOptions): Logger {
       options.destination ?? pino.destination({ sync: true }),
     );
   }
-  // Synchronous, uncoloured text: lines appear in order with other output and survive a crash.
+  // Synchronous, uncoloured text: lines appear in order with other output and survive a crash. One line
+  // per entry: `err` fields stay among the others. pino-pretty prints error-like keys (and pino's errorKey,
+  // `err` by default) on lines of their own, which log collectors split into separate entries; no code
+  // here logs an Error under `error`, pino's key for errors passed as the first argument.
   const stream = pretty({
+    errorLikeObjectKeys: [],
     sync: true,
     colorize: false,
     translateTime: 'UTC:yyyy-mm-dd HH:MM:ss.l',
@@ -43,5 +47,5 @@ export function createLogger(options: LoggerOptions): Logger {
     singleLine: true,
     destination: options.destination ?? 1,
   });
-  return pino({ level, base }, stream);
+  return pino({ level, base, errorKey: 'error' }, stream);
 }

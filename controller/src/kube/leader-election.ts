@@ -9,11 +9,12 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { LEADER_ELECTION_LEASE_NAME } from '../api/constants.ts';
+import { LEADER_ELECTION_LEASE_NAME } from '@trust-manager/shared/api/constants.ts';
 import { sleep } from './backoff.ts';
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from './client.ts';
 import { microTime } from './events.ts';
 import { apiVersionOf, LEASES, resourcePath } from './resource.ts';
+import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 
 export interface LeaseSpec {
   holderIdentity?: string;
@@ -107,7 +108,7 @@ export class LeaderElector {
       );
       this.#log?.info('released the lease');
     } catch (err) {
-      this.#log?.warn({ err: message(err) }, 'failed to release the lease');
+      this.#log?.warn({ err: errorMessage(err) }, 'failed to release the lease');
     }
   }
 
@@ -185,7 +186,7 @@ export class LeaderElector {
       return true;
     } catch (err) {
       if (!isConflict(err) && !isAlreadyExists(err) && !signal.aborted) {
-        this.#log?.warn({ err: message(err) }, 'leader election: lease request failed');
+        this.#log?.warn({ err: errorMessage(err) }, 'leader election: lease request failed');
       }
       return false;
     }
@@ -225,8 +226,4 @@ export class LeaderElector {
   #path(): string {
     return resourcePath(LEASES, { namespace: this.#opts.namespace, name: this.#name });
   }
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

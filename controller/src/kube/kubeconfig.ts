@@ -18,6 +18,7 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { isIPv6 } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 
 /** TLS settings for connections to the API server (the subset of tls.ConnectionOptions we set). */
 export interface TlsSettings {
@@ -133,7 +134,7 @@ function parseDocument(text: string, file: string): unknown {
   try {
     return yamlParse(text);
   } catch (err) {
-    throw new KubeconfigError(`kubeconfig ${file}: not valid YAML: ${err instanceof Error ? err.message : String(err)}`);
+    throw new KubeconfigError(`kubeconfig ${file}: not valid YAML: ${errorMessage(err)}`);
   }
 }
 
@@ -168,7 +169,7 @@ export function parseKubeconfigFiles(files: readonly string[], read: (file: stri
     try {
       text = read(file);
     } catch (err) {
-      throw new KubeconfigError(`kubeconfig ${file}: cannot read: ${err instanceof Error ? err.message : String(err)}`);
+      throw new KubeconfigError(`kubeconfig ${file}: cannot read: ${errorMessage(err)}`);
     }
     const doc = parseDocument(text, file) ?? {};
     if (!isRecord(doc)) throw new KubeconfigError(`kubeconfig ${file}: not a kubeconfig (expected a map with clusters, users and contexts)`);
@@ -305,7 +306,7 @@ function readFileFor(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new KubeconfigError(`${what}: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new KubeconfigError(`${what}: cannot read ${path}: ${errorMessage(err)}`);
   }
 }
 

@@ -1,6 +1,6 @@
 // Writes: server-side apply (always with our field manager and force) and delete. Every write is
 // reported to an optional observer, which the controller turns into metrics.
-import { FIELD_MANAGER } from '../api/constants.ts';
+import { FIELD_MANAGER } from '@trust-manager/shared/api/constants.ts';
 import { isNotFound, type KubeClient, type RawBody } from './client.ts';
 import type { KubeObject } from './object.ts';
 import { ACCEPT_METADATA } from './reflector.ts';

@@ -1,6 +1,6 @@
 // The API resources this project talks to, and how their REST paths are built.
-import { CTB_GROUP, CTB_KIND, CTB_PLURAL, CTB_VERSION } from '../api/cluster-trust-bundle.ts';
-import { GROUP, KIND, PLURAL, VERSION } from '../api/constants.ts';
+import { CTB_GROUP, CTB_KIND, CTB_PLURAL, CTB_VERSION } from '@trust-manager/shared/api/cluster-trust-bundle.ts';
+import { GROUP, KIND, PLURAL, VERSION } from '@trust-manager/shared/api/constants.ts';
 
 export interface ResourceType {
   /** API group; '' for the core group. */
