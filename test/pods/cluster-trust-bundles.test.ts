@@ -147,6 +147,18 @@ test('a pod mounts the ClusterTrustBundle target (by name and by signer) and rea
   await waitForFileCerts(running, 'by-name.pem', certsOf(caA, caB));
   t.diagnostic(`hop 2, ClusterTrustBundle updated -> file in the pod updated: ${Date.now() - objectUpdated} ms`);
 
+  // The webhook pods discovered the API with their own token (ServiceAccount trust-manager-webhook,
+  // no role bound): admission warns about what will be left out, not about an API missing.
+  for (const webhookPod of await rolledOut(cluster, WEBHOOK)) {
+    assert.equal(webhookPod.spec!.serviceAccountName, 'trust-manager-webhook');
+    const logs = (await cluster.kubectl(['logs', '-n', NAMESPACE, webhookPod.metadata!.name!])).stdout;
+    assert.match(logs, /ClusterTrustBundle API discovered.*"clusterTrustBundles":"available"/);
+  }
+  const warned = bundle(uniqueName('pod-ctb-warned'), { sources: [{ inLine: inLine(caA, leaf) }], target: { clusterTrustBundle: {} } });
+  const dryRun = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: JSON.stringify(warned) });
+  assert.match(dryRun.stderr, /Warning: spec\.sources\[0\]\.inLine: 1 certificate\(s\) are not CA certificates and will be left out of the ClusterTrustBundle target/);
+  assert.doesNotMatch(dryRun.stderr, /does not serve/);
+
   // Deleting the Bundle removes its ClusterTrustBundle (garbage collector).
   await cluster.kubectl(['delete', 'bundle', byName]);
   await waitFor('ClusterTrustBundle garbage-collected', async () => ((await clusterTrustBundle(byName)) === undefined ? true : undefined));
