@@ -5,6 +5,8 @@
 //   --source-namespaces), one reflector per namespace.
 // - Targets: metadata only (PartialObjectMetadata), only objects labelled trust.cert-manager.io/bundle,
 //   cluster-wide or one reflector per --target-namespaces entry; Secrets only with secret targets.
+// - ClusterTrustBundles (only when available): every object, content included, since they are both
+//   sources and targets; cluster-scoped and few.
 // Each object is trimmed before it is stored, so unrelated fields never cost memory.
 import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -15,7 +17,8 @@ import { matchesLabelSelector } from '@trust-manager/shared/selectors/label-sele
 import type { KubeClient } from './kube/client.ts';
 import type { KubeObject, KubeObjectMeta, ManagedFieldsEntry } from './kube/object.ts';
 import { Reflector, type ReflectorOptions } from './kube/reflector.ts';
-import { BUNDLES, CONFIGMAPS, NAMESPACES, SECRETS, type ResourceType } from './kube/resource.ts';
+import { BUNDLES, CLUSTER_TRUST_BUNDLES, CONFIGMAPS, NAMESPACES, SECRETS, type ResourceType } from './kube/resource.ts';
+import type { ClusterTrustBundleObject, ClusterTrustBundleReader } from './core/cluster-trust-bundles.ts';
 import type { NamespaceInfo } from './core/reconcile.ts';
 import type { SourceReader } from './core/sources.ts';
 import type { TargetKind, TargetMetadata } from './core/targets.ts';
@@ -39,6 +42,8 @@ export interface CachesOptions {
   /** Empty = all namespaces. */
   targetNamespaces: readonly string[];
   secretTargetsEnabled: boolean;
+  /** Watch ClusterTrustBundles (the API is served and the feature enabled). */
+  clusterTrustBundles?: boolean;
   /** Reflector tuning (tests shorten timeouts). */
   reflector?: Pick<ReflectorOptions<KubeObject>, 'watchTimeoutSeconds' | 'inactivityTimeoutMs' | 'backoff' | 'pageSize'>;
 }
@@ -51,6 +56,7 @@ export class Caches {
   readonly sourceSecrets = new Map<string, Reflector<SourceObject>>();
   readonly targetConfigMaps: Reflector<KubeObject>[];
   readonly targetSecrets: Reflector<KubeObject>[];
+  readonly clusterTrustBundles: Reflector<ClusterTrustBundleObject> | undefined;
   readonly sourceReader: SourceReader;
 
   constructor(options: CachesOptions) {
@@ -74,7 +80,15 @@ export class Caches {
       });
     this.targetConfigMaps = targetScopes.map((namespace) => targetReflector(CONFIGMAPS, namespace));
     this.targetSecrets = options.secretTargetsEnabled ? targetScopes.map((namespace) => targetReflector(SECRETS, namespace)) : [];
-    this.sourceReader = new CachedSourceReader(this.sourceConfigMaps, this.sourceSecrets);
+    this.clusterTrustBundles = options.clusterTrustBundles
+      ? new Reflector<ClusterTrustBundleObject>({
+          ...common,
+          resource: CLUSTER_TRUST_BUNDLES,
+          transform: trimClusterTrustBundle,
+          index: (obj) => obj.metadata.labels?.[BUNDLE_LABEL],
+        })
+      : undefined;
+    this.sourceReader = new CachedSourceReader(this.sourceConfigMaps, this.sourceSecrets, this.clusterTrustBundles);
   }
 
   all(): Array<Reflector<KubeObject>> {
@@ -85,6 +99,7 @@ export class Caches {
       ...this.sourceSecrets.values(),
       ...this.targetConfigMaps,
       ...this.targetSecrets,
+      ...(this.clusterTrustBundles ? [this.clusterTrustBundles] : []),
     ] as Array<Reflector<KubeObject>>;
   }
 
@@ -121,6 +136,11 @@ export class Caches {
     return undefined;
   }
 
+  /** Cached ClusterTrustBundles labelled for `bundleName`. */
+  clusterTrustBundlesOf(bundleName: string): ClusterTrustBundleObject[] {
+    return this.clusterTrustBundles?.byIndex(bundleName) ?? [];
+  }
+
   /** Target cache entries labelled for `bundleName`. */
   targetsOf(bundleName: string): TargetMetadata[] {
     const targets: TargetMetadata[] = [];
@@ -134,9 +154,19 @@ class CachedSourceReader implements SourceReader {
   readonly #configMaps: ReadonlyMap<string, Reflector<SourceObject>>;
   readonly #secrets: ReadonlyMap<string, Reflector<SourceObject>>;
 
-  constructor(configMaps: ReadonlyMap<string, Reflector<SourceObject>>, secrets: ReadonlyMap<string, Reflector<SourceObject>>) {
+  readonly clusterTrustBundles: ClusterTrustBundleReader | undefined;
+
+  constructor(
+    configMaps: ReadonlyMap<string, Reflector<SourceObject>>,
+    secrets: ReadonlyMap<string, Reflector<SourceObject>>,
+    clusterTrustBundles: Reflector<ClusterTrustBundleObject> | undefined,
+  ) {
     this.#configMaps = configMaps;
     this.#secrets = secrets;
+    this.clusterTrustBundles =
+      clusterTrustBundles === undefined
+        ? undefined
+        : { getClusterTrustBundle: (name) => clusterTrustBundles.get(undefined, name), listClusterTrustBundles: () => clusterTrustBundles.list() };
   }
 
   getConfigMap(namespace: string, name: string): V1ConfigMap | undefined {
@@ -225,6 +255,18 @@ function trimManagedFields(entry: ManagedFieldsEntry): ManagedFieldsEntry {
   const kept: Record<string, unknown> = {};
   for (const key of ['f:data', 'f:binaryData']) if (fields[key] !== undefined) kept[key] = fields[key];
   return { ...(entry.manager !== undefined ? { manager: entry.manager } : {}), ...(entry.operation !== undefined ? { operation: entry.operation } : {}), fieldsV1: kept };
+}
+
+/** ClusterTrustBundles: labels (selectors), our hash annotation, owner references and the content. */
+export function trimClusterTrustBundle(obj: KubeObject): ClusterTrustBundleObject {
+  const ctb = obj as Partial<ClusterTrustBundleObject> & KubeObject;
+  const metadata = baseMeta(ctb.metadata);
+  if (ctb.metadata.labels !== undefined) metadata.labels = ctb.metadata.labels;
+  const hash = ctb.metadata.annotations?.[HASH_ANNOTATION];
+  if (hash !== undefined) metadata.annotations = { [HASH_ANNOTATION]: hash };
+  if (ctb.metadata.ownerReferences !== undefined) metadata.ownerReferences = ctb.metadata.ownerReferences;
+  const signerName = ctb.spec?.signerName;
+  return { metadata, spec: { ...(signerName !== undefined && signerName !== '' ? { signerName } : {}), trustBundle: ctb.spec?.trustBundle ?? '' } };
 }
 
 export function toTargetMetadata(obj: KubeObject, kind: TargetKind): TargetMetadata {

@@ -19,7 +19,9 @@ export interface LeaderElectionConfig {
 
 export interface ControllerConfig {
   /** What the reconcile core needs (the default package is added once loaded). */
-  reconcile: Omit<ReconcileOptions, 'defaultPackage'>;
+  reconcile: Omit<ReconcileOptions, 'defaultPackage' | 'clusterTrustBundles'>;
+  /** `--cluster-trust-bundles-enabled`; whether the API is served is discovered at startup. */
+  clusterTrustBundlesEnabled: boolean;
   defaultPackageLocation: string;
   leaderElection: LeaderElectionConfig;
   readinessProbePort: number;
@@ -59,6 +61,7 @@ export function buildConfig(flags: ControllerFlags, readPodNamespace: () => stri
       targetNamespaces: unique(flags.targetNamespaces),
     },
     defaultPackageLocation: flags.defaultPackageLocation,
+    clusterTrustBundlesEnabled: flags.clusterTrustBundlesEnabled,
     leaderElection: {
       enabled: flags.leaderElect,
       namespace: flags.leaderElectionNamespace || readPodNamespace() || flags.trustNamespace,

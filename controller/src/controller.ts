@@ -10,6 +10,7 @@ import type { KubeObject } from './kube/object.ts';
 import type { Reflector } from './kube/reflector.ts';
 import type { StoreEvent } from './kube/store.ts';
 import { Caches, type CachesOptions } from './caches.ts';
+import { bundlesUsingClusterTrustBundles } from './core/cluster-trust-bundles.ts';
 import type { ReconcileOptions } from './core/options.ts';
 import { bundlesSelectingNamespace, bundlesUsingSource, controllingBundle, type SourceKind } from './core/enqueue.ts';
 import type { ControllerMetrics } from './metrics.ts';
@@ -47,6 +48,7 @@ export class Controller {
       sourceNamespaces: opts.options.sourceNamespaces,
       targetNamespaces: opts.options.targetNamespaces,
       secretTargetsEnabled: opts.options.secretTargetsEnabled,
+      clusterTrustBundles: opts.options.clusterTrustBundles === 'available',
       ...(opts.reflector ? { reflector: opts.reflector } : {}),
     });
     this.queue = new WorkQueue({ onDepth: (depth) => opts.metrics?.queueDepth(depth) });
@@ -132,6 +134,13 @@ export class Controller {
       for (const owner of owners) if (owner !== undefined) queue.add(owner);
     };
     for (const reflector of [...caches.targetConfigMaps, ...caches.targetSecrets]) reflector.on(onTarget);
+
+    // A ClusterTrustBundle is a source of the Bundles that select it and a target of the Bundle that owns it.
+    caches.clusterTrustBundles?.on((event) => {
+      const objects = event.type === 'update' ? [event.object, event.old] : [event.object];
+      enqueue(bundlesUsingClusterTrustBundles(bundles(), objects));
+      onTarget(event);
+    });
   }
 }
 

@@ -2,6 +2,8 @@
 // section 6) plus ours. The flags shared with the webhook come from shared/src/cli/common-flags.ts;
 // parsing, errors and --help from shared/src/cli/flags.ts.
 import {
+  CLUSTER_TRUST_BUNDLES_FLAGS,
+  KUBECONFIG_FLAGS,
   LOGGING_FLAGS,
   METRICS_FLAGS,
   namespaceListProblem,
@@ -30,7 +32,7 @@ export const FLAGS = {
     check: namespaceListProblem,
   }),
   ...LOGGING_FLAGS,
-  kubeconfig: flag.string('kubeconfig', '', 'Path to a kubeconfig file; in-cluster configuration (or $KUBECONFIG) when empty.'),
+  ...KUBECONFIG_FLAGS,
   context: flag.string('context', '', 'kubeconfig context to use; the current context when empty.'),
   // Ours.
   ...SOURCE_NAMESPACES_FLAGS,
@@ -39,6 +41,7 @@ export const FLAGS = {
   }),
   leaderElectionRetryPeriod: flag.duration('leader-election-retry-period', 2_000, 'How often candidates try to acquire, and the leader to renew, the Lease.'),
   maxConcurrentWrites: flag.int('max-concurrent-writes', 32, 'Target writes in flight at once per reconcile.', { check: atLeastOne }),
+  ...CLUSTER_TRUST_BUNDLES_FLAGS,
   workers: flag.int('workers', 4, 'Bundles reconciled at once (one Bundle is never reconciled twice at the same time).', { check: atLeastOne }),
 };
 

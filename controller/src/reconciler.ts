@@ -9,11 +9,11 @@ import type { Applier } from './kube/apply.ts';
 import { isNotFound } from './kube/client.ts';
 import type { EventRecorder } from './kube/events.ts';
 import type { KubeObject } from './kube/object.ts';
-import { BUNDLES, CONFIGMAPS, SECRETS, type ResourceType } from './kube/resource.ts';
+import { BUNDLES, CLUSTER_TRUST_BUNDLES, CONFIGMAPS, SECRETS, type ResourceType } from './kube/resource.ts';
 import { ApplyBodySerializer } from './apply-body.ts';
 import type { Caches } from './caches.ts';
 import type { ReconcileOptions } from './core/options.ts';
-import { applyFailure, planReconcile, type EventSpec, type ReconcilePlan, type StatusDecision } from './core/reconcile.ts';
+import { applyFailure, clusterTrustBundleApplyFailure, planReconcile, type EventSpec, type ReconcilePlan, type StatusDecision } from './core/reconcile.ts';
 import { buildBundleSources } from './core/sources.ts';
 import { EncodingCache, isEmptyAfterCleanup, targetRefKey, type TargetKind, type TargetRef } from './core/targets.ts';
 import { WriteExpectations } from './expectations.ts';
@@ -41,6 +41,7 @@ export class ReconcileError extends Error {
 }
 
 const BUNDLE_EXPECTATION_PREFIX = `${KIND}/`;
+const CTB_EXPECTATION_PREFIX = `${CLUSTER_TRUST_BUNDLES.kind}/`;
 
 export class Reconciler {
   readonly #deps: ReconcilerOptions;
@@ -75,6 +76,7 @@ export class Reconciler {
       sources: buildBundleSources(bundle, caches.sourceReader, options, now),
       namespaces: caches.namespaceInfos(),
       existingTargets: caches.targetsOf(name),
+      existingClusterTrustBundles: caches.clusterTrustBundlesOf(name),
       options,
       now,
       encode: this.#encodings.encode,
@@ -85,6 +87,7 @@ export class Reconciler {
     await this.#prune(bundle, plan, signal, log);
     const failures = await this.#apply(bundle, plan, signal, log);
     if (signal.aborted) return {}; // shutting down mid-rollout: the next leader finishes it
+    const ctbFailure = await this.#syncClusterTrustBundle(bundle, plan, log);
 
     if (outcome.synced) metrics?.bundleTargets(name, outcome.desiredTargets - failures.length, failures.length);
 
@@ -95,9 +98,16 @@ export class Reconciler {
       await this.#record(bundle, failure.event);
       throw new ReconcileError(`failed to sync ${failures.length} target(s); first: ${first.ref.kind} ${first.ref.namespace}/${first.ref.name}: ${first.message}`);
     }
+    if (ctbFailure !== undefined) {
+      const failure = clusterTrustBundleApplyFailure(bundle, ctbFailure.name, ctbFailure.message, now);
+      await this.#writeStatus(bundle, failure.status, log);
+      await this.#record(bundle, failure.event);
+      throw new ReconcileError(failure.event.note);
+    }
 
     await this.#writeStatus(bundle, plan.status, log);
     if (plan.event !== undefined) await this.#record(bundle, plan.event);
+    for (const notice of plan.notices ?? []) await this.#record(bundle, notice);
     if (plan.event?.type === 'Warning') log.warn({ reason: plan.event.reason }, plan.event.note);
     else if (plan.apply.length > 0 || plan.prune.length > 0) log.info({ written: plan.apply.length, cleanedUp: plan.prune.length }, 'synced');
     if (plan.error !== undefined) throw new ReconcileError(plan.error);
@@ -123,6 +133,33 @@ export class Reconciler {
         log.warn({ namespace: ref.namespace, kind: ref.kind, err: errorMessage(err) }, 'failed to clean up target');
       }
     });
+  }
+
+  /**
+   * Deletes the ClusterTrustBundles this Bundle no longer wants, then writes its target; returns the
+   * condition to report when the write failed (a failed delete is only logged and retried).
+   */
+  async #syncClusterTrustBundle(bundle: Bundle, plan: ReconcilePlan, log: Logger): Promise<{ name: string; message: string } | undefined> {
+    const ctb = plan.clusterTrustBundle;
+    if (ctb === undefined) return undefined;
+    for (const { name, uid } of ctb.delete) {
+      try {
+        await this.#deps.applier.delete(CLUSTER_TRUST_BUNDLES, undefined, name, uid !== undefined ? { uid } : undefined);
+        log.info({ clusterTrustBundle: name }, 'deleted ClusterTrustBundle the Bundle no longer targets');
+      } catch (err) {
+        log.warn({ clusterTrustBundle: name, err: errorMessage(err) }, 'failed to delete ClusterTrustBundle');
+      }
+    }
+    if (ctb.apply === undefined) return undefined;
+    try {
+      const result = await this.#deps.applier.apply(CLUSTER_TRUST_BUNDLES, ctb.apply.body, { metadataOnlyResponse: true });
+      this.#expectations.expect(bundle.metadata.name, CTB_EXPECTATION_PREFIX + ctb.apply.name, result.metadata.resourceVersion, Date.now());
+      log.info({ clusterTrustBundle: ctb.apply.name }, 'wrote ClusterTrustBundle');
+      return undefined;
+    } catch (err) {
+      log.warn({ clusterTrustBundle: ctb.apply.name, err: errorMessage(err) }, 'failed to write ClusterTrustBundle');
+      return { name: ctb.apply.name, message: errorMessage(err) };
+    }
   }
 
   /** Writes every target that needs it; returns the failures in plan order. */
@@ -170,6 +207,9 @@ export class Reconciler {
   }
 
   #cachedResourceVersion(key: string): string | undefined {
+    if (key.startsWith(CTB_EXPECTATION_PREFIX)) {
+      return this.#deps.caches.clusterTrustBundles?.get(undefined, key.slice(CTB_EXPECTATION_PREFIX.length))?.metadata.resourceVersion;
+    }
     if (key.startsWith(BUNDLE_EXPECTATION_PREFIX)) {
       return this.#deps.caches.bundles.get(undefined, key.slice(BUNDLE_EXPECTATION_PREFIX.length))?.metadata.resourceVersion;
     }

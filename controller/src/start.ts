@@ -7,6 +7,7 @@ import { EVENT_REPORTING_CONTROLLER } from '@trust-manager/shared/api/constants.
 import { metricsRoutes, probeRoutes, servePlain, type RunningServer } from '@trust-manager/shared/http/plain-server.ts';
 import { loadPackage, type DefaultPackage } from './package/package.ts';
 import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
+import { discoverClusterTrustBundles } from './cluster-trust-bundle-api.ts';
 import type { ControllerConfig } from './config.ts';
 import { Controller } from './controller.ts';
 import { Applier } from './kube/apply.ts';
@@ -44,6 +45,8 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     throw new StartError(`failed to build kubernetes client config: ${errorMessage(err)}`);
   }
 
+  const clusterTrustBundles = await discoverClusterTrustBundles(client, config.clusterTrustBundlesEnabled, log);
+
   const metrics = new ControllerMetrics();
   const applier = new Applier(client, { onWrite: ({ resource, verb, ok }) => metrics.write(resource.kind, verb, ok) });
   const events = new EventRecorder(client, {
@@ -55,7 +58,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     client,
     applier,
     events,
-    options: { ...config.reconcile, ...(defaultPackage ? { defaultPackage } : {}) },
+    options: { ...config.reconcile, clusterTrustBundles, ...(defaultPackage ? { defaultPackage } : {}) },
     workers: config.workers,
     maxConcurrentWrites: config.maxConcurrentWrites,
     logger: log,
@@ -86,6 +89,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       sourceNamespaces: config.reconcile.sourceNamespaces,
       targetNamespaces: config.reconcile.targetNamespaces,
       secretTargetsEnabled: config.reconcile.secretTargetsEnabled,
+      clusterTrustBundles,
     },
     'starting controller',
   );

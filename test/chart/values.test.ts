@@ -147,6 +147,8 @@ const OURS: [string, unknown][] = [
   ['app.trust.additionalSourceNamespaces', []],
   ['app.webhook.replicaCount', 2],
   ['app.webhook.podDisruptionBudget.enabled', true],
+  ['clusterTrustBundles.enabled', false],
+  ['clusterTrustBundles.signerNames', []],
 ];
 const OURS_UNSET = ['app.controller.maxConcurrentWrites', 'app.controller.workers', 'app.webhook.podDisruptionBudget.minAvailable', 'app.webhook.podDisruptionBudget.maxUnavailable'];
 

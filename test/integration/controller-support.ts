@@ -148,6 +148,15 @@ export function sumMetric(text: string, name: string, labels: Record<string, str
 
 export { waitFor };
 
+/** The certificates in a PEM text, as sorted base64 bodies (order-independent comparison). */
+export function certsIn(pem: string | undefined): string[] {
+  return [...(pem ?? '').matchAll(/-----BEGIN CERTIFICATE-----\n([\s\S]*?)\n-----END CERTIFICATE-----/g)].map((m) => (m[1] ?? '').replace(/\s/g, '')).sort();
+}
+
+export function certsOf(...certs: Array<{ pem: string }>): string[] {
+  return certsIn(certs.map((c) => c.pem).join(''));
+}
+
 export interface ConfigMapObject extends KubeObject {
   data?: Record<string, string>;
   binaryData?: Record<string, string>;

@@ -16,7 +16,7 @@ import { KubeClient } from '@trust-manager/controller/kube/client.ts';
 import { BUNDLES, CONFIGMAPS, NAMESPACES, SECRETS } from '@trust-manager/controller/kube/resource.ts';
 import { packageStringID, type DefaultPackage } from '@trust-manager/controller/package/package.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
-import { startController, TestKube, waitFor, type ControllerProcess } from './controller-support.ts';
+import { certsIn, certsOf, startController, TestKube, waitFor, type ControllerProcess } from './controller-support.ts';
 
 const SELECT = 'controller-test.trust-manager.io/select';
 
@@ -31,15 +31,6 @@ let caB: TestCertificate;
 let caC: TestCertificate;
 let caD: TestCertificate;
 let caPkg: TestCertificate;
-
-/** The certificates in a PEM text, as sorted base64 bodies (order-independent comparison). */
-function certsIn(pem: string | undefined): string[] {
-  return [...(pem ?? '').matchAll(/-----BEGIN CERTIFICATE-----\n([\s\S]*?)\n-----END CERTIFICATE-----/g)].map((m) => (m[1] ?? '').replace(/\s/g, '')).sort();
-}
-
-function certsOf(...certs: TestCertificate[]): string[] {
-  return certsIn(certs.map((c) => c.pem).join(''));
-}
 
 /** Namespaces selected through a label unique to the calling test. */
 async function selectedNamespaces(count: number): Promise<{ id: string; namespaces: string[]; selector: { matchLabels: Record<string, string> } }> {

@@ -29,6 +29,8 @@ test('defaults are upstream defaults', () => {
     readinessProbePort: 6060,
     readinessProbePath: '/readyz',
     metricsPort: 9402,
+    clusterTrustBundlesEnabled: false,
+    kubeconfig: '',
   });
   assert.equal(WEBHOOK_FLAGS.webhookPort.default, 6443);
 });

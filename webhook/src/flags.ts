@@ -3,6 +3,8 @@
 // shared/src/cli/common-flags.ts; parsing, errors and --help from shared/src/cli/flags.ts.
 
 import {
+  CLUSTER_TRUST_BUNDLES_FLAGS,
+  KUBECONFIG_FLAGS,
   LOGGING_FLAGS,
   METRICS_FLAGS,
   PROBE_FLAGS,
@@ -31,6 +33,9 @@ export const WEBHOOK_FLAGS = {
   ...SOURCE_NAMESPACES_FLAGS,
   ...PROBE_FLAGS,
   ...METRICS_FLAGS,
+  // Ours: with ClusterTrustBundles enabled, API discovery (in-cluster credentials or --kubeconfig).
+  ...CLUSTER_TRUST_BUNDLES_FLAGS,
+  ...KUBECONFIG_FLAGS,
 };
 
 export type WebhookConfig = FlagValues<typeof WEBHOOK_FLAGS>;

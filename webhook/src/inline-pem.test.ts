@@ -17,7 +17,7 @@ function pemBlock(type: string, body: string, headers = ''): string {
 
 test('a self-signed valid CA passes without warnings; junk around it is ignored like Go', async () => {
   const root = await makeCA({ cn: 'root-ok', extraName: 'O=cert-manager' });
-  assert.deepEqual(checkInLinePem(`# comment\n${root.pem}trailing junk\n`, now), { problems: [], warnings: [] });
+  assert.deepEqual(checkInLinePem(`# comment\n${root.pem}trailing junk\n`, now), { problems: [], warnings: [], nonCACertificates: 0 });
 });
 
 test('warnings: expired, not yet valid, non-CA, intermediate; each names the subject', async () => {
@@ -28,6 +28,7 @@ test('warnings: expired, not yet valid, non-CA, intermediate; each names the sub
   const leaf = await makeCA({ cn: 'leaf', isCA: false, issuer: intermediate });
   const result = checkInLinePem(expired.pem + future.pem + intermediate.pem + leaf.pem, now);
   assert.deepEqual(result.problems, []);
+  assert.equal(result.nonCACertificates, 1);
   assert.deepEqual(result.warnings, [
     'certificate "CN=old-root" expired at 2025-01-01T00:00:00Z',
     'certificate "CN=future-root" is not valid before 2030-01-01T00:00:00Z',
@@ -54,6 +55,7 @@ test('undecodable DER: the upstream text once, then where (no doubled prefix)', 
   assert.deepEqual(checkInLinePem(pemBlock('CERTIFICATE', 'AAAA'), now), {
     problems: ['invalid PEM block in bundle; invalid PEM certificate: x509: malformed certificate (block 1)'],
     warnings: [],
+    nonCACertificates: 0,
   });
 });
 
@@ -64,6 +66,7 @@ test('the EC-ACC root is accepted, as the controller accepts it, with a warning 
     warnings: [
       `block 1: cert in bundle with CN=EC-ACC and fingerprint '${EC_ACC_FINGERPRINT}' has negative serial number and will be skipped`,
     ],
+    nonCACertificates: 0,
   });
 });
 
@@ -94,10 +97,12 @@ test('no certificate at all is denied, long lists are capped', async () => {
   assert.deepEqual(checkInLinePem('just text', now), {
     problems: ['no PEM-encoded certificate found; an inLine source must contain at least one -----BEGIN CERTIFICATE----- block'],
     warnings: [],
+    nonCACertificates: 0,
   });
   const leaf = await makeCA({ cn: 'many-leaf', isCA: false });
   const many = Array.from({ length: 25 }, () => leaf.pem).join('');
-  const { warnings } = checkInLinePem(many, now);
+  const { warnings, nonCACertificates } = checkInLinePem(many, now);
+  assert.equal(nonCACertificates, 25, 'every non-CA block counts, not only the warned ones');
   assert.equal(warnings.length, MAX_MESSAGES_PER_SOURCE);
   assert.equal(warnings.at(-1), `and ${25 - MAX_MESSAGES_PER_SOURCE + 1} more certificate warnings`);
 });

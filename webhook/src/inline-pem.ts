@@ -11,6 +11,8 @@ export interface InLinePemCheck {
   problems: string[];
   /** Reasons to warn, e.g. an expired certificate. */
   warnings: string[];
+  /** Certificates without the basicConstraints CA flag (a ClusterTrustBundle target leaves them out). */
+  nonCACertificates: number;
 }
 
 /** kube-apiserver truncates long warning lists; a few precise lines beat a wall of text. */
@@ -24,6 +26,7 @@ export function checkInLinePem(text: string, now: Date): InLinePemCheck {
   const problems: string[] = [];
   const warnings: string[] = [];
   let certificates = 0;
+  let nonCACertificates = 0;
   for (const block of scanPemBlocks(text)) {
     const where = `block ${block.number}`;
     if (block.verdict === 'rejected') {
@@ -34,6 +37,7 @@ export function checkInLinePem(text: string, now: Date): InLinePemCheck {
       warnings.push(`${where}: ${block.reason}`);
     } else {
       certificates++;
+      if (!block.certificate.isCA) nonCACertificates++;
       warnings.push(...certificateWarnings(block.certificate, now));
     }
   }
@@ -41,7 +45,7 @@ export function checkInLinePem(text: string, now: Date): InLinePemCheck {
     // The controller would fail with "couldn't find any valid certificates in bundle"; say it now.
     problems.push('no PEM-encoded certificate found; an inLine source must contain at least one -----BEGIN CERTIFICATE----- block');
   }
-  return { problems: capped(problems, 'problems'), warnings: capped(warnings, 'certificate warnings') };
+  return { problems: capped(problems, 'problems'), warnings: capped(warnings, 'certificate warnings'), nonCACertificates };
 }
 
 function certificateWarnings(certificate: Certificate, now: Date): string[] {

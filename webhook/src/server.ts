@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { listenHost, metricsRoutes, probeRoutes, servePlain } from '@trust-manager/shared/http/plain-server.ts';
 
 import { buildApp } from './app.ts';
+import { ClusterTrustBundleApiWatch } from './cluster-trust-bundle-api.ts';
 import { CertificateReloader, type KeyPair } from './certificate-reloader.ts';
 import type { WebhookConfig } from './flags.ts';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics.ts';
@@ -29,14 +30,24 @@ export interface RunningWebhook {
 export interface StartOptions {
   /** Certificate re-read fallback interval (tests shorten it). */
   certificatePollIntervalMs?: number;
+  /** ClusterTrustBundle API discovery interval (tests shorten it). */
+  discoveryIntervalMs?: number;
 }
 
-type Webhook = Pick<WebhookConfig, 'webhookHost' | 'webhookPort' | 'certificateDir' | 'tlsMinVersion' | 'tlsCipherSuites' | 'trustNamespace' | 'sourceNamespaces' | 'readinessProbePort' | 'readinessProbePath' | 'metricsPort'>;
+type Webhook = Pick<WebhookConfig, 'webhookHost' | 'webhookPort' | 'certificateDir' | 'tlsMinVersion' | 'tlsCipherSuites' | 'trustNamespace' | 'sourceNamespaces' | 'readinessProbePort' | 'readinessProbePath' | 'metricsPort'> &
+  Partial<Pick<WebhookConfig, 'clusterTrustBundlesEnabled' | 'kubeconfig'>>;
 
 export async function startWebhook(config: Webhook, logger: Logger, options: StartOptions = {}): Promise<RunningWebhook> {
   const metrics = createWebhookMetrics();
   let app: FastifyInstance | undefined;
   let ready = false;
+
+  // Before any server starts, so that a bad kubeconfig leaves nothing running. The cluster client is
+  // loaded only when ClusterTrustBundle support is on.
+  const discovery =
+    config.clusterTrustBundlesEnabled === true ? (await import('./cluster-trust-bundle-discovery.ts')).clusterTrustBundleDiscovery(config.kubeconfig ?? '') : undefined;
+  const clusterTrustBundles = new ClusterTrustBundleApiWatch({ logger, discovery, intervalMs: options.discoveryIntervalMs });
+  clusterTrustBundles.start();
 
   const probes = await servePlain({
     port: config.readinessProbePort,
@@ -64,7 +75,13 @@ export async function startWebhook(config: Webhook, logger: Logger, options: Sta
     logger.info({ dir: config.certificateDir }, 'waiting for the serving certificate');
     const pair = await reloader.start();
     app = buildApp({
-      validation: { trustNamespace: config.trustNamespace, sourceNamespaces: config.sourceNamespaces },
+      validation: {
+        trustNamespace: config.trustNamespace,
+        sourceNamespaces: config.sourceNamespaces,
+        get clusterTrustBundles() {
+          return clusterTrustBundles.current;
+        },
+      },
       logger,
       metrics,
       https: secureContext(pair),
@@ -72,7 +89,7 @@ export async function startWebhook(config: Webhook, logger: Logger, options: Sta
     await app.listen({ host: await listenHost(config.webhookHost), port: config.webhookPort });
   } catch (error) {
     reloader.close();
-    await Promise.all([probes.close(), metricsServer.close()]);
+    await Promise.all([probes.close(), metricsServer.close(), clusterTrustBundles.close()]);
     throw error;
   }
   ready = true;
@@ -90,7 +107,7 @@ export async function startWebhook(config: Webhook, logger: Logger, options: Sta
       ready = false;
       reloader.close();
       await running.close();
-      await Promise.all([probes.close(), metricsServer.close()]);
+      await Promise.all([probes.close(), metricsServer.close(), clusterTrustBundles.close()]);
     },
   };
 }

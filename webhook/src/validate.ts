@@ -21,16 +21,20 @@ import {
   type FieldError,
 } from '@trust-manager/shared/api/field-error.ts';
 import { bundleSchema, type StructuralSchema } from '@trust-manager/shared/api/schema.ts';
+import type { ClusterTrustBundleAvailability } from '@trust-manager/shared/api/cluster-trust-bundle.ts';
 import { allowedSourceNamespaces, disallowedSourceNamespaces, type SourceNamespaceSettings } from '@trust-manager/shared/api/source-namespaces.ts';
 import type { Bundle, BundleSource, SourceObjectKeySelector, TargetMetadata } from '@trust-manager/shared/api/types.ts';
 import { validateLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 import { validateAnnotations, validateLabels } from '@trust-manager/shared/selectors/label-validation.ts';
 
+import { clusterTrustBundleErrors, clusterTrustBundleWarnings } from './cluster-trust-bundles.ts';
 import { checkInLinePem } from './inline-pem.ts';
 
 export interface ValidationOptions extends SourceNamespaceSettings {
   /** Clock for certificate validity warnings (tests pin it). */
   now?: Date;
+  /** Whether ClusterTrustBundles can be used (flag and API discovery); undefined = not known, no warning. */
+  clusterTrustBundles?: ClusterTrustBundleAvailability;
 }
 
 export interface ValidationResult {
@@ -70,10 +74,20 @@ export function validateBundle(input: unknown, options: ValidationOptions): Vali
   const bundle = object as unknown as Bundle;
   const warnings: string[] = [];
   const upstreamErrors = [...schemaErrors, ...upstreamRuleErrors(bundle)];
-  const inLineProblems = inLineErrors(bundle, options.now ?? new Date(), warnings);
+  const nonCAInLine = new Map<number, number>();
+  const inLineProblems = inLineErrors(bundle, options.now ?? new Date(), warnings, nonCAInLine);
   // Where upstream denies, the denial is upstream's text exactly; the inLine content checks (our
   // extension) speak once the Bundle passes upstream's rules.
-  const errors = [...upstreamErrors, ...sourceNamespaceErrors(bundle, options), ...(upstreamErrors.length === 0 ? inLineProblems : [])];
+  const errors = [
+    ...upstreamErrors,
+    ...sourceNamespaceErrors(bundle, options),
+    ...clusterTrustBundleErrors(bundle),
+    ...(bundle.spec?.target?.clusterTrustBundle?.metadata
+      ? targetMetadataErrors(bundle.spec.target.clusterTrustBundle.metadata, 'spec.target.clusterTrustBundle.metadata')
+      : []),
+    ...(upstreamErrors.length === 0 ? inLineProblems : []),
+  ];
+  warnings.push(...clusterTrustBundleWarnings(bundle, options.clusterTrustBundles, nonCAInLine));
   return { errors, warnings };
 }
 
@@ -249,7 +263,9 @@ function objectReferenceErrors(reference: SourceObjectKeySelector, path: string,
 }
 
 function definedSourceTypes(source: BundleSource): number {
-  return [source.configMap !== undefined, source.secret !== undefined, hasInLine(source), source.useDefaultCAs !== undefined].filter(Boolean).length;
+  return [source.configMap !== undefined, source.secret !== undefined, hasInLine(source), source.useDefaultCAs !== undefined, source.clusterTrustBundle !== undefined].filter(
+    Boolean,
+  ).length;
 }
 
 function hasInLine(source: BundleSource): source is BundleSource & { inLine: string } {
@@ -258,7 +274,7 @@ function hasInLine(source: BundleSource): source is BundleSource & { inLine: str
 
 /** `useDefaultCAs: false` counts as a source type but is not a source (upstream quirk). */
 function isRealSource(source: BundleSource): boolean {
-  return source.configMap !== undefined || source.secret !== undefined || hasInLine(source) || source.useDefaultCAs === true;
+  return source.configMap !== undefined || source.secret !== undefined || hasInLine(source) || source.useDefaultCAs === true || source.clusterTrustBundle !== undefined;
 }
 
 function targetMetadataErrors(metadata: TargetMetadata, path: string): FieldError[] {
@@ -294,12 +310,13 @@ function sourceNamespaceErrors(bundle: Bundle, options: ValidationOptions): Fiel
   );
 }
 
-function inLineErrors(bundle: Bundle, now: Date, warnings: string[]): FieldError[] {
+function inLineErrors(bundle: Bundle, now: Date, warnings: string[], nonCAInLine: Map<number, number>): FieldError[] {
   const errors: FieldError[] = [];
   (bundle.spec?.sources ?? []).forEach((source, index) => {
     if (!hasInLine(source)) return;
     const path = childPath(indexPath('spec.sources', index), 'inLine');
     const result = checkInLinePem(source.inLine, now);
+    if (result.nonCACertificates > 0) nonCAInLine.set(index, result.nonCACertificates);
     errors.push(...result.problems.map((problem) => invalidOmittingValue(path, problem)));
     warnings.push(...result.warnings.map((warning) => `${path}: ${warning}`));
   });

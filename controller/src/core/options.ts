@@ -2,6 +2,7 @@
 
 import type { SourceNamespaceSettings } from '@trust-manager/shared/api/source-namespaces.ts';
 import type { DefaultPackage } from '../package/package.ts';
+import type { ClusterTrustBundleAvailability } from './cluster-trust-bundles.ts';
 
 /** trustNamespace and sourceNamespaces (our extension): see shared/src/api/source-namespaces.ts. */
 export interface ReconcileOptions extends SourceNamespaceSettings {
@@ -15,4 +16,6 @@ export interface ReconcileOptions extends SourceNamespaceSettings {
   targetNamespaces: readonly string[];
   /** The default CA package loaded at startup (`--default-package-location`), if any. */
   defaultPackage?: DefaultPackage;
+  /** Our extension (`--cluster-trust-bundles-enabled` plus API discovery); absent = disabled. */
+  clusterTrustBundles?: ClusterTrustBundleAvailability;
 }

@@ -591,3 +591,76 @@ describe('applyFailure', () => {
     assert.equal(failure.status.body.status.conditions?.[0]?.message, 'Failed to sync bundle Secret to namespace "team-a": boom');
   });
 });
+
+describe('ClusterTrustBundle target (our extension)', () => {
+  const CTB_OPTIONS: ReconcileOptions = { ...OPTIONS, clusterTrustBundles: 'available' };
+  const ctbOnly = (): Bundle => bundle({ clusterTrustBundle: {} });
+
+  test('alone: the object is written, the message names it, the status describes it; no namespaced target', () => {
+    const result = plan({ bundle: ctbOnly(), options: CTB_OPTIONS });
+    assert.deepEqual(result.apply, []);
+    assert.equal(result.clusterTrustBundle?.apply?.name, BUNDLE_NAME);
+    assert.deepEqual(result.clusterTrustBundle?.delete, []);
+    assertSynced(result, `Successfully synced Bundle to ClusterTrustBundle "${BUNDLE_NAME}"`, { ...CERT_FIELDS, clusterTrustBundle: { name: BUNDLE_NAME, certificateCount: 3 } });
+    assert.equal(result.notices, undefined);
+  });
+
+  test('beside a ConfigMap target, with a non-CA certificate: both in the message, the left-out count in status and a Warning', () => {
+    const leafCertificate = { ...fakeCertificate('dd', '2035-01-01T00:00:00Z'), isCA: false };
+    const sources: SourcesResult = { ok: true, pem: PEM, certificates: [...CERTIFICATES, leafCertificate] };
+    const result = plan({ bundle: bundle({ configMap: { key: TARGET_KEY }, clusterTrustBundle: {} }), sources, options: CTB_OPTIONS });
+    assert.deepEqual(refs(result.apply), ALL_CONFIGMAPS);
+    const note = `1 certificate(s) left out of ClusterTrustBundle "${BUNDLE_NAME}": not CA certificates (basicConstraints CA is not true), which the ClusterTrustBundle API does not accept`;
+    assertSynced(result, `${ALL_NAMESPACES_MESSAGE} and to ClusterTrustBundle "${BUNDLE_NAME}"; ${note}`, {
+      certificateCount: 4,
+      earliestExpiry: CERT_FIELDS.earliestExpiry,
+      clusterTrustBundle: { name: BUNDLE_NAME, certificateCount: 3, nonCACertificatesLeftOut: 1 },
+    });
+    assert.deepEqual(result.notices, [{ type: 'Warning', reason: 'ClusterTrustBundleCertificatesLeftOut', action: 'SyncFailed', note }]);
+  });
+
+  test('fully synced (object up to date, status and condition current): no write, no Event', () => {
+    const first = plan({ bundle: ctbOnly(), options: CTB_OPTIONS });
+    const body = first.clusterTrustBundle!.apply!.body;
+    const existing = { metadata: { ...body.metadata, uid: 'ctb-uid' }, spec: body.spec };
+    const message = `Successfully synced Bundle to ClusterTrustBundle "${BUNDLE_NAME}"`;
+    const synced = bundle({ clusterTrustBundle: {} }, syncedStatus(message, { clusterTrustBundle: { name: BUNDLE_NAME, certificateCount: 3 } }));
+    const result = plan({ bundle: synced, options: CTB_OPTIONS, existingClusterTrustBundles: [existing] });
+    assert.deepEqual(result.apply, []);
+    assert.equal(result.clusterTrustBundle, undefined);
+    assert.deepEqual(result.status, { write: false });
+    assert.equal(result.event, undefined);
+    assert.equal(result.outcome.synced, true);
+  });
+
+  test('API not served: namespaced targets still written, the condition says why, the last status kept, no retry', () => {
+    const last = { name: BUNDLE_NAME, certificateCount: 2 };
+    const b = bundle({ configMap: { key: TARGET_KEY }, clusterTrustBundle: {} }, syncedStatus(ALL_NAMESPACES_MESSAGE, { clusterTrustBundle: last }));
+    const result = plan({ bundle: b, options: { ...OPTIONS, clusterTrustBundles: 'unavailable' } });
+    assert.deepEqual(refs(result.apply), ALL_CONFIGMAPS);
+    assert.equal(result.clusterTrustBundle, undefined);
+    const written = result.status.write ? result.status.body.status : undefined;
+    assert.equal(written?.conditions?.[0]?.reason, 'ClusterTrustBundleAPIUnavailable');
+    assert.equal(written?.conditions?.[0]?.status, 'False');
+    assert.deepEqual(written?.clusterTrustBundle, last);
+    assert.equal(result.event?.type, 'Warning');
+    assert.equal(result.event?.reason, 'ClusterTrustBundleAPIUnavailable');
+    assert.equal(result.error, undefined);
+  });
+
+  test('target removed: the objects the Bundle controls are deleted and the status field dropped', () => {
+    const existing = {
+      metadata: {
+        name: BUNDLE_NAME,
+        uid: 'ctb-uid',
+        labels: { 'trust.cert-manager.io/bundle': BUNDLE_NAME },
+        ownerReferences: [{ apiVersion: 'trust.cert-manager.io/v1alpha1', kind: 'Bundle', name: BUNDLE_NAME, uid: BUNDLE_UID, controller: true }],
+      },
+      spec: { trustBundle: 'x' },
+    };
+    const b = bundle(null, syncedStatus(ALL_NAMESPACES_MESSAGE, { clusterTrustBundle: { name: BUNDLE_NAME, certificateCount: 3 } }));
+    const result = plan({ bundle: b, options: CTB_OPTIONS, existingClusterTrustBundles: [existing] });
+    assert.deepEqual(result.clusterTrustBundle, { delete: [{ name: BUNDLE_NAME, uid: 'ctb-uid' }] });
+    assertSynced(result, ALL_NAMESPACES_MESSAGE, CERT_FIELDS, EARLIER_TEXT);
+  });
+});

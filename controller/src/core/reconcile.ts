@@ -9,6 +9,7 @@ import type { Bundle } from '@trust-manager/shared/api/types.ts';
 import { summarizeCertificates, type CertificateSummary } from '@trust-manager/shared/certs/pool.ts';
 import { formatLabelSelector, matchesLabelSelector, validateLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 import { compareStrings } from '@trust-manager/shared/text/compare.ts';
+import { clusterTrustBundleWriteFailure, planClusterTrustBundleTarget, REASON_LEFT_OUT, type ClusterTrustBundleObject, type ClusterTrustBundleTargetPlan } from './cluster-trust-bundles.ts';
 import type { ReconcileOptions } from './options.ts';
 import type { SourcesResult } from './sources.ts';
 import {
@@ -64,6 +65,8 @@ export interface ReconcileInput {
   namespaces: NamespaceInfo[];
   /** The target cache entries labelled with this Bundle. */
   existingTargets: TargetMetadata[];
+  /** The cached ClusterTrustBundles labelled with this Bundle (none when the API is not in use). */
+  existingClusterTrustBundles?: ClusterTrustBundleObject[];
   options: ReconcileOptions;
   now: Date;
   /** Defaults to encodeBundle; pass EncodingCache.encode to reuse encodings across reconciles. */
@@ -75,8 +78,12 @@ export interface ReconcilePlan {
   apply: Array<{ ref: TargetRef; body: () => TargetApplyBody }>;
   /** Cleanup applies for unselected targets this Bundle controls; delete those isEmptyAfterCleanup says are empty. */
   prune: Array<{ ref: TargetRef; body: TargetApplyBody }>;
+  /** The ClusterTrustBundle target: its write and the deletes of objects this Bundle no longer wants. */
+  clusterTrustBundle?: Pick<ClusterTrustBundleTargetPlan, 'apply' | 'delete'>;
   status: StatusDecision;
   event?: EventSpec;
+  /** Further Events, recorded after `event` when the status is written. */
+  notices?: EventSpec[];
   /** Set when the runtime should retry with backoff. */
   error?: string;
   /** What the plan amounts to, for the runtime's metrics and logs (never re-derived there). */
@@ -160,25 +167,47 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     .filter((ref) => needsUpdate(existing.get(targetRefKey(ref)), bundle, ref.kind, hashFor(ref.kind)))
     .map((ref) => ({ ref, body: () => buildTargetApply(ref, bundle, encodedOnce(), hashFor(ref.kind)) }));
 
+  const ctb = planClusterTrustBundleTarget(bundle, sources.certificates, input.existingClusterTrustBundles ?? [], options.clusterTrustBundles);
+  const currentCtbStatus = bundle.status?.clusterTrustBundle;
+  const ctbStatus = ctb.status ?? (ctb.problem !== undefined ? currentCtbStatus : undefined);
   const fields: StatusFields = {
     ...(sources.defaultCAVersion !== undefined ? { defaultCAVersion: sources.defaultCAVersion } : {}),
     ...certificateFields(certificates),
+    ...(ctbStatus !== undefined ? { clusterTrustBundle: ctbStatus } : {}),
   };
-  const message = successMessage(bundle, options);
-  const condition = syncedCondition(bundle, 'True', 'Synced', message);
-  const outcome: PlanOutcome = { synced: true, desiredTargets: desired.length, certificates };
+  const condition =
+    ctb.problem !== undefined
+      ? syncedCondition(bundle, 'False', ctb.problem.reason, ctb.problem.message)
+      : syncedCondition(bundle, 'True', 'Synced', syncedMessage(bundle, options, ctb));
+  const ctbWrites = ctb.apply !== undefined || ctb.delete.length > 0;
+  const writes = { apply, prune, ...(ctbWrites ? { clusterTrustBundle: { ...(ctb.apply !== undefined ? { apply: ctb.apply } : {}), delete: ctb.delete } } : {}) };
+  const outcome: PlanOutcome = { synced: ctb.problem === undefined, desiredTargets: desired.length, certificates };
 
   // A fully synced Bundle costs no write and no Event.
-  if (apply.length === 0 && !statusFieldsChanged(bundle, fields) && hasCondition(bundle.status?.conditions, condition)) {
-    return { apply, prune, status: { write: false }, outcome };
+  if (apply.length === 0 && !ctbWrites && !statusFieldsChanged(bundle, fields) && hasCondition(bundle.status?.conditions, condition)) {
+    return { ...writes, status: { write: false }, outcome };
   }
+  const event: EventSpec =
+    ctb.problem !== undefined ? warning(ctb.problem.reason, ctb.problem.message) : { type: 'Normal', reason: 'Synced', action: ACTION_SYNCED, note: condition.message };
+  const notices = ctb.apply !== undefined && ctb.leftOutNote !== undefined ? [warning(REASON_LEFT_OUT, ctb.leftOutNote)] : [];
   return {
-    apply,
-    prune,
+    ...writes,
     status: statusWrite(bundle, condition, fields, now),
-    event: { type: 'Normal', reason: 'Synced', action: ACTION_SYNCED, note: message },
+    event,
+    ...(notices.length > 0 ? { notices } : {}),
     outcome,
   };
+}
+
+/** The Synced message: upstream's for namespaced targets, plus the ClusterTrustBundle target when there is one. */
+function syncedMessage(bundle: Bundle, options: ReconcileOptions, ctb: ClusterTrustBundleTargetPlan): string {
+  let message = successMessage(bundle, options);
+  if (ctb.name !== undefined) {
+    const namespaced = TARGET_KINDS.some((kind) => targetTemplate(bundle, kind) !== undefined);
+    const ctbPart = `ClusterTrustBundle ${goQuote(ctb.name)}`;
+    message = namespaced ? `${message} and to ${ctbPart}` : `Successfully synced Bundle to ${ctbPart}`;
+  }
+  return ctb.leftOutNote !== undefined ? `${message}; ${ctb.leftOutNote}` : message;
 }
 
 /** Upstream 4.2 step 8: the first target write that failed decides status and Event; the runtime retries. */
@@ -189,6 +218,15 @@ export function applyFailure(bundle: Bundle, ref: TargetRef, err: string, now: D
   return {
     status: statusWrite(bundle, condition, currentStatusFields(bundle), now),
     event: warning(reason, `Failed to sync target ${ref.kind} in Namespace ${namespace}: ${err}`),
+  };
+}
+
+/** Our ClusterTrustBundle target: a failed write decides status and Event as a failed target write does. */
+export function clusterTrustBundleApplyFailure(bundle: Bundle, name: string, err: string, now: Date): { status: StatusDecision; event: EventSpec } {
+  const failure = clusterTrustBundleWriteFailure(name, err);
+  return {
+    status: statusWrite(bundle, syncedCondition(bundle, 'False', failure.reason, failure.message), currentStatusFields(bundle), now),
+    event: warning(failure.reason, failure.message),
   };
 }
 

@@ -12,6 +12,7 @@ import { type TestCertificate, makeCA } from '@trust-manager/shared/certs/testin
 import type { DefaultPackage } from '../package/package.ts';
 import { packageStringID } from '../package/package.ts';
 import { matchesLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
+import type { ClusterTrustBundleObject } from './cluster-trust-bundles.ts';
 import type { ReconcileOptions } from './options.ts';
 import { type SourceReader, type SourcesResult, buildBundleSources } from './sources.ts';
 
@@ -400,5 +401,69 @@ describe('allowed source namespaces (our extension)', () => {
       false,
     );
     assert.deepEqual(reader.namespacesRead, []);
+  });
+});
+
+describe('clusterTrustBundle sources (our extension)', () => {
+  const available: ReconcileOptions = { ...OPTIONS, clusterTrustBundles: 'available' };
+  const object = (name: string, certs: TestCertificate[], signerName?: string, labels: Record<string, string> = {}): ClusterTrustBundleObject => ({
+    metadata: { name, labels },
+    spec: { ...(signerName ? { signerName } : {}), trustBundle: certs.map((c) => c.pem).join('') },
+  });
+  const reader = (objects: ClusterTrustBundleObject[]): SourceReader => {
+    const base = new FakeReader();
+    return Object.assign(base, {
+      clusterTrustBundles: { getClusterTrustBundle: (name: string) => objects.find((o) => o.metadata.name === name), listClusterTrustBundles: () => objects },
+    });
+  };
+  // Built per test: the certificates exist only once `before` has run.
+  const objects = (): ClusterTrustBundleObject[] => [
+    object('plain', [cert1]),
+    object('example.com:s:one', [cert2], 'example.com/s', { group: 'x' }),
+    object('example.com:s:two', [cert3], 'example.com/s', { group: 'y' }),
+    object('example.org:t:one', [cert4], 'example.org/t', { group: 'x' }),
+  ];
+
+  test('by name', () => {
+    assertCertificates(buildBundleSources(bundle([{ clusterTrustBundle: { name: 'plain' } }]), reader(objects()), available, NOW), [cert1]);
+  });
+
+  test('by name, missing: SourceNotFound with the API server wording, no retry', () => {
+    assertFailure(
+      buildBundleSources(bundle([{ clusterTrustBundle: { name: 'gone' } }]), reader(objects()), available, NOW),
+      'SourceNotFound',
+      'Bundle source was not found: failed to get ClusterTrustBundle gone: clustertrustbundles.certificates.k8s.io "gone" not found',
+      false,
+    );
+  });
+
+  test('by signer and selector: only that signer, only matching labels; {} selects every object of the signer', () => {
+    const selected = (labelSelector?: LabelSelector): SourcesResult =>
+      buildBundleSources(bundle([{ inLine: cert4.pem }, { clusterTrustBundle: { signerName: 'example.com/s', ...(labelSelector ? { labelSelector } : {}) } }]), reader(objects()), available, NOW);
+    assertCertificates(selected({ matchLabels: { group: 'x' } }), [cert2, cert4]);
+    assertCertificates(selected({}), [cert2, cert3, cert4]);
+    assertCertificates(selected(undefined), [cert4]);
+  });
+
+  test('invalid PEM in an object: SourceBuildError naming it', () => {
+    const broken = { metadata: { name: 'broken' }, spec: { trustBundle: '-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n' } };
+    const result = buildBundleSources(bundle([{ clusterTrustBundle: { name: 'broken' } }]), reader([broken]), available, NOW);
+    assert.ok(!result.ok);
+    assert.equal(result.reason, 'SourceBuildError');
+    assert.match(result.message, /^Failed to build bundle sources: invalid PEM data in ClusterTrustBundle broken: /);
+  });
+
+  test('disabled or not served: a condition saying how to enable it, nothing read', () => {
+    for (const [clusterTrustBundles, reason] of [
+      [undefined, 'ClusterTrustBundlesDisabled'],
+      ['disabled', 'ClusterTrustBundlesDisabled'],
+      ['unavailable', 'ClusterTrustBundleAPIUnavailable'],
+    ] as const) {
+      const result = buildBundleSources(bundle([{ inLine: cert1.pem }, { clusterTrustBundle: { name: 'plain' } }]), reader(objects()), { ...OPTIONS, ...(clusterTrustBundles ? { clusterTrustBundles } : {}) }, NOW);
+      assert.ok(!result.ok);
+      assert.equal(result.reason, reason);
+      assert.equal(result.retry, false);
+      assert.match(result.message, /^Bundle uses ClusterTrustBundles \(spec\.sources\[1\]\.clusterTrustBundle\) but /);
+    }
   });
 });

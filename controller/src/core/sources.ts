@@ -5,10 +5,11 @@
 import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import { goQuote } from '@trust-manager/shared/api/field-error.ts';
 import { allowedSourceNamespaces, disallowedSourceNamespaces, sourceNamespace } from '@trust-manager/shared/api/source-namespaces.ts';
-import type { Bundle, LabelSelector, SourceObjectKeySelector } from '@trust-manager/shared/api/types.ts';
+import type { Bundle, ClusterTrustBundleSource, LabelSelector, SourceObjectKeySelector } from '@trust-manager/shared/api/types.ts';
 import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
 import { CertPool } from '@trust-manager/shared/certs/pool.ts';
 import { packageStringID } from '../package/package.ts';
+import { availabilityProblem, clusterTrustBundleNotFound, firstClusterTrustBundleSource, selectClusterTrustBundles, type ClusterTrustBundleObject, type ClusterTrustBundleReader } from './cluster-trust-bundles.ts';
 import { compareStrings } from '@trust-manager/shared/text/compare.ts';
 import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 import type { ReconcileOptions } from './options.ts';
@@ -19,9 +20,16 @@ export interface SourceReader {
   listConfigMaps(namespace: string, selector: LabelSelector): V1ConfigMap[];
   getSecret(namespace: string, name: string): V1Secret | undefined;
   listSecrets(namespace: string, selector: LabelSelector): V1Secret[];
+  /** Present when ClusterTrustBundles are available. */
+  clusterTrustBundles?: ClusterTrustBundleReader;
 }
 
-export type SourceFailureReason = 'SourceNotFound' | 'SourceBuildError' | 'SourceNamespaceNotAllowed';
+export type SourceFailureReason =
+  | 'SourceNotFound'
+  | 'SourceBuildError'
+  | 'SourceNamespaceNotAllowed'
+  | 'ClusterTrustBundlesDisabled'
+  | 'ClusterTrustBundleAPIUnavailable';
 
 export type SourcesResult =
   | {
@@ -55,6 +63,11 @@ export function buildBundleSources(bundle: Bundle, reader: SourceReader, options
   if (disallowed !== undefined) {
     return { ok: false, reason: 'SourceNamespaceNotAllowed', message: disallowed, retry: false };
   }
+  const ctbSource = firstClusterTrustBundleSource(bundle);
+  const ctbProblem = ctbSource === undefined ? undefined : availabilityProblem(options.clusterTrustBundles, ctbSource);
+  if (ctbProblem !== undefined) {
+    return { ok: false, reason: ctbProblem.reason as SourceFailureReason, message: ctbProblem.message, retry: false };
+  }
 
   const pool = new CertPool({
     filterExpired: options.filterExpiredCertificates,
@@ -78,6 +91,8 @@ export function buildBundleSources(bundle: Bundle, reader: SourceReader, options
         }
         addPem(pool, pkg.bundle, 'default package contains invalid PEM data');
         defaultCAVersion = packageStringID(pkg);
+      } else if (source.clusterTrustBundle !== undefined) {
+        addClusterTrustBundleSource(pool, reader, source.clusterTrustBundle);
       }
       // `useDefaultCAs: false` is accepted by the schema but is not a source.
     }
@@ -156,6 +171,22 @@ function addSecretSource(pool: CertPool, reader: SourceReader, namespace: string
       }
     }
   }
+}
+
+/** By name: exactly one object or "not found"; by signer: the objects the projected volume would select. */
+function addClusterTrustBundleSource(pool: CertPool, reader: SourceReader, ref: ClusterTrustBundleSource): void {
+  const cache = reader.clusterTrustBundles;
+  // The availability check above makes this unreachable; reaching here means a wiring bug.
+  if (cache === undefined) throw new SourceBuildError('ClusterTrustBundles are not being watched');
+  let objects: ClusterTrustBundleObject[];
+  if (ref.name !== undefined && ref.name !== '') {
+    const object = cache.getClusterTrustBundle(ref.name);
+    if (object === undefined) throw new SourceNotFoundError(clusterTrustBundleNotFound(ref.name));
+    objects = [object];
+  } else {
+    objects = selectClusterTrustBundles(cache.listClusterTrustBundles(), ref.signerName ?? '', ref.labelSelector);
+  }
+  for (const object of objects) addPem(pool, object.spec.trustBundle, `invalid PEM data in ClusterTrustBundle ${object.metadata.name}`);
 }
 
 /** By name: exactly one object or "not found". By selector: every match, possibly none (not an error). */

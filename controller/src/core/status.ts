@@ -2,7 +2,7 @@
 // transition time, defaultCAVersion, our certificate fields, and the status apply body.
 
 import { API_VERSION, CONDITION_SYNCED, KIND } from '@trust-manager/shared/api/constants.ts';
-import type { Bundle, BundleCondition, BundleStatus } from '@trust-manager/shared/api/types.ts';
+import type { Bundle, BundleCondition, BundleStatus, ClusterTrustBundleStatus } from '@trust-manager/shared/api/types.ts';
 import type { CertificateSummary } from '@trust-manager/shared/certs/pool.ts';
 import { rfc3339 } from '@trust-manager/shared/api/time.ts';
 
@@ -20,7 +20,7 @@ export interface BundleStatusApply {
 export type StatusDecision = { write: false } | { write: true; body: BundleStatusApply };
 
 /** The status fields besides conditions that trust-manager owns; carried over unchanged on early exits. */
-export type StatusFields = Pick<BundleStatus, 'defaultCAVersion' | 'certificateCount' | 'earliestExpiry'>;
+export type StatusFields = Pick<BundleStatus, 'defaultCAVersion' | 'certificateCount' | 'earliestExpiry' | 'clusterTrustBundle'>;
 
 export function syncedCondition(bundle: Bundle, status: BundleCondition['status'], reason: string, message: string): ConditionSpec {
   const condition: ConditionSpec = { type: CONDITION_SYNCED, status, reason, message };
@@ -74,6 +74,7 @@ export function currentStatusFields(bundle: Bundle): StatusFields {
   if (status.defaultCAVersion !== undefined) fields.defaultCAVersion = status.defaultCAVersion;
   if (status.certificateCount !== undefined) fields.certificateCount = status.certificateCount;
   if (status.earliestExpiry !== undefined) fields.earliestExpiry = status.earliestExpiry;
+  if (status.clusterTrustBundle !== undefined) fields.clusterTrustBundle = status.clusterTrustBundle;
   return fields;
 }
 
@@ -82,7 +83,8 @@ export function statusFieldsChanged(bundle: Bundle, wanted: StatusFields): boole
   return (
     defaultCAVersionChanged(current.defaultCAVersion, wanted.defaultCAVersion) ||
     current.certificateCount !== wanted.certificateCount ||
-    current.earliestExpiry !== wanted.earliestExpiry
+    current.earliestExpiry !== wanted.earliestExpiry ||
+    !sameClusterTrustBundleStatus(current.clusterTrustBundle, wanted.clusterTrustBundle)
   );
 }
 
@@ -95,8 +97,14 @@ export function statusWrite(bundle: Bundle, wanted: ConditionSpec, fields: Statu
   if (fields.defaultCAVersion !== undefined && fields.defaultCAVersion !== '') status.defaultCAVersion = fields.defaultCAVersion;
   if (fields.certificateCount !== undefined) status.certificateCount = fields.certificateCount;
   if (fields.earliestExpiry !== undefined) status.earliestExpiry = fields.earliestExpiry;
+  if (fields.clusterTrustBundle !== undefined) status.clusterTrustBundle = fields.clusterTrustBundle;
   return {
     write: true,
     body: { apiVersion: API_VERSION, kind: KIND, metadata: { name: bundle.metadata.name }, status },
   };
+}
+
+function sameClusterTrustBundleStatus(a: ClusterTrustBundleStatus | undefined, b: ClusterTrustBundleStatus | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.name === b.name && a.certificateCount === b.certificateCount && (a.nonCACertificatesLeftOut ?? 0) === (b.nonCACertificatesLeftOut ?? 0);
 }

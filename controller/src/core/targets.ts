@@ -117,7 +117,7 @@ export function needsUpdate(existing: TargetMetadata | undefined, bundle: Bundle
 }
 
 /** Go's metav1.IsControlledBy: the first controller reference carries this Bundle's UID. */
-export function isControlledBy(existing: TargetMetadata, bundle: Bundle): boolean {
+export function isControlledBy(existing: { ownerReferences?: ReadonlyArray<{ controller?: boolean; uid: string }> }, bundle: Bundle): boolean {
   const controller = existing.ownerReferences?.find((ref) => ref.controller === true);
   return controller !== undefined && controller.uid === (bundle.metadata.uid ?? '');
 }

@@ -1,4 +1,5 @@
 // The API resources this project talks to, and how their REST paths are built.
+import { CTB_GROUP, CTB_KIND, CTB_PLURAL, CTB_VERSION } from '@trust-manager/shared/api/cluster-trust-bundle.ts';
 import { GROUP, KIND, PLURAL, VERSION } from '@trust-manager/shared/api/constants.ts';
 
 export interface ResourceType {
@@ -17,6 +18,7 @@ export const NAMESPACES: ResourceType = { group: '', version: 'v1', plural: 'nam
 export const LEASES: ResourceType = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true };
 export const EVENTS: ResourceType = { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true };
 export const BUNDLES: ResourceType = { group: GROUP, version: VERSION, plural: PLURAL, kind: KIND, namespaced: false };
+export const CLUSTER_TRUST_BUNDLES: ResourceType = { group: CTB_GROUP, version: CTB_VERSION, plural: CTB_PLURAL, kind: CTB_KIND, namespaced: false };
 
 /** `v1` for the core group, `<group>/<version>` otherwise. */
 export function apiVersionOf(resource: ResourceType): string {

@@ -112,3 +112,23 @@ test('schema is structural: every node has a type, no additionalProperties:false
   };
   visit(bundleSchema, '');
 });
+
+test('clusterTrustBundle (our extension): upstream rules keep their text for Bundles without it; ours name it', () => {
+  const sourceRules = at(bundleSchema, 'spec', 'sources', '[]')['x-kubernetes-validations'] ?? [];
+  assert.deepEqual(sourceRules[0], {
+    rule: 'has(self.clusterTrustBundle) || [has(self.configMap),has(self.secret),has(self.inLine),has(self.useDefaultCAs)].filter(x,x).size() == 1',
+    message: 'exactly one of the fields in [configMap secret inLine useDefaultCAs] must be set',
+  });
+  assert.equal(sourceRules[1]?.message, 'exactly one of the fields in [configMap secret inLine useDefaultCAs clusterTrustBundle] must be set');
+  assert.deepEqual(at(bundleSchema, 'spec', 'target')['x-kubernetes-validations'], [
+    { rule: 'has(self.clusterTrustBundle) || [has(self.configMap),has(self.secret)].filter(x,x).size() >= 1', message: 'at least one of the fields in [configMap secret] must be set' },
+  ]);
+  const source = at(bundleSchema, 'spec', 'sources', '[]', 'clusterTrustBundle');
+  assert.deepEqual(
+    source['x-kubernetes-validations']?.map((rule) => rule.message),
+    ['exactly one of the fields in [name signerName] must be set', 'labelSelector may only be set together with signerName'],
+  );
+  assert.equal(at(bundleSchema, 'spec', 'target', 'clusterTrustBundle', 'signerName').maxLength, 571);
+  assert.equal(at(bundleSchema, 'spec', 'target', 'clusterTrustBundle', 'metadata').minProperties, 1);
+  assert.deepEqual(at(bundleSchema, 'status', 'clusterTrustBundle').required, ['name', 'certificateCount']);
+});

@@ -4,6 +4,7 @@
 // the type level; cross-field rules are CEL (x-kubernetes-validations) and webhook rules.
 
 import { DNS1123_LABEL_MAX_LENGTH, DNS1123_LABEL_PATTERN } from '../selectors/label-validation.ts';
+import { MAX_SIGNER_NAME_LENGTH } from './cluster-trust-bundle.ts';
 import { DEFAULT_JKS_PASSWORD, DEFAULT_PKCS12_PASSWORD } from './constants.ts';
 
 export interface CelRule {
@@ -66,6 +67,17 @@ export const SOURCE_TYPE_FIELDS = ['configMap', 'secret', 'inLine', 'useDefaultC
 export const SOURCE_OBJECT_REFERENCE_FIELDS = ['name', 'selector'] as const;
 export const TARGET_KIND_FIELDS = ['configMap', 'secret'] as const;
 export const ADDITIONAL_FORMAT_FIELDS = ['jks', 'pkcs12'] as const;
+/** Our ClusterTrustBundle extension: a source type and a target kind besides upstream's. */
+export const CLUSTER_TRUST_BUNDLE_FIELD = 'clusterTrustBundle';
+export const CLUSTER_TRUST_BUNDLE_SOURCE_REFERENCE_FIELDS = ['name', 'signerName'] as const;
+
+/**
+ * Upstream's rule over upstream's fields, satisfied as well by our clusterTrustBundle field: a Bundle
+ * without it meets exactly upstream's rule and message.
+ */
+function orClusterTrustBundle(rule: CelRule): CelRule {
+  return { rule: `has(self.${CLUSTER_TRUST_BUNDLE_FIELD}) || ${rule.rule}`, message: rule.message };
+}
 
 function boundedString(description: string, maxLength: number, minLength = 1): StructuralSchema {
   return { type: 'string', description, ...(minLength > 0 ? { minLength } : {}), maxLength };
@@ -141,6 +153,50 @@ function sourceObjectKeySelector(kind: 'ConfigMap' | 'Secret'): StructuralSchema
   };
 }
 
+function clusterTrustBundleSource(): StructuralSchema {
+  return {
+    type: 'object',
+    description:
+      'ClusterTrustBundle reads certificates from ClusterTrustBundles (certificates.k8s.io/v1beta1), selected as a projected clusterTrustBundle volume selects them: one by name, or every one of a signer that labelSelector matches. Needs ClusterTrustBundle support enabled in trust-manager (--cluster-trust-bundles-enabled).',
+    properties: {
+      name: boundedString('Name of the ClusterTrustBundle to read. Exactly one of name or signerName must be set.', MAX_NAME_LENGTH),
+      signerName: boundedString(
+        'SignerName selects the ClusterTrustBundles whose spec.signerName is this signer, filtered by labelSelector. Exactly one of name or signerName must be set.',
+        MAX_SIGNER_NAME_LENGTH,
+      ),
+      labelSelector: labelSelector(
+        "LabelSelector filters the signer's ClusterTrustBundles; only with signerName. Unset selects none and {} selects all, as in a projected volume.",
+      ),
+    },
+    'x-kubernetes-map-type': 'atomic',
+    'x-kubernetes-validations': [
+      exactlyOneOf(CLUSTER_TRUST_BUNDLE_SOURCE_REFERENCE_FIELDS),
+      { rule: '!has(self.labelSelector) || has(self.signerName)', message: 'labelSelector may only be set together with signerName' },
+    ],
+  };
+}
+
+const clusterTrustBundleTarget: StructuralSchema = {
+  type: 'object',
+  description:
+    'ClusterTrustBundle is the target ClusterTrustBundle (certificates.k8s.io/v1beta1, cluster-scoped) written for the Bundle: named after the Bundle, with the prefix "<signerName, / replaced by :>:" when signerName is set. It holds only the CA certificates of the bundle. Needs ClusterTrustBundle support enabled in trust-manager (--cluster-trust-bundles-enabled).',
+  properties: {
+    signerName: boundedString(
+      'SignerName is written to spec.signerName, e.g. example.com/my-signer; trust-manager must be allowed to attest for it. Immutable on the object: a change replaces it.',
+      MAX_SIGNER_NAME_LENGTH,
+    ),
+    metadata: {
+      type: 'object',
+      description: 'Metadata is copied onto the target ClusterTrustBundle.',
+      properties: {
+        annotations: stringMap('Annotations added to the target.'),
+        labels: stringMap('Labels added to the target.'),
+      },
+      minProperties: 1,
+    },
+  },
+};
+
 function targetTemplate(kind: 'ConfigMap' | 'Secret', extra: string): StructuralSchema {
   return {
     type: 'object',
@@ -214,8 +270,15 @@ export const bundleSpecSchema: StructuralSchema = {
             description:
               'UseDefaultCAs, when true, requests the default CA package loaded at startup (--default-package-location). Its version is reported in status.defaultCAVersion.',
           },
+          clusterTrustBundle: clusterTrustBundleSource(),
         },
-        'x-kubernetes-validations': [exactlyOneOf(SOURCE_TYPE_FIELDS)],
+        'x-kubernetes-validations': [
+          orClusterTrustBundle(exactlyOneOf(SOURCE_TYPE_FIELDS)),
+          {
+            rule: `!has(self.${CLUSTER_TRUST_BUNDLE_FIELD}) || [${SOURCE_TYPE_FIELDS.map((field) => `has(self.${field})`).join(',')}].filter(x,x).size() == 0`,
+            message: `exactly one of the fields in [${[...SOURCE_TYPE_FIELDS, CLUSTER_TRUST_BUNDLE_FIELD].join(' ')}] must be set`,
+          },
+        ],
       },
       minItems: 1,
       maxItems: MAX_SOURCES,
@@ -267,9 +330,12 @@ export const bundleSpecSchema: StructuralSchema = {
         },
         configMap: targetTemplate('ConfigMap', ''),
         secret: targetTemplate('Secret', ' Secret targets only work when enabled at startup (--secret-targets-enabled).'),
-        namespaceSelector: labelSelector('NamespaceSelector selects the namespaces the targets are written to. Absent or empty selects all namespaces.'),
+        clusterTrustBundle: clusterTrustBundleTarget,
+        namespaceSelector: labelSelector(
+          'NamespaceSelector selects the namespaces the ConfigMap and Secret targets are written to. Absent or empty selects all namespaces.',
+        ),
       },
-      'x-kubernetes-validations': [atLeastOneOf(TARGET_KIND_FIELDS)],
+      'x-kubernetes-validations': [orClusterTrustBundle(atLeastOneOf(TARGET_KIND_FIELDS))],
     },
   },
   required: ['sources'],
@@ -301,6 +367,26 @@ export const bundleStatusSchema: StructuralSchema = {
       type: 'string',
       format: 'date-time',
       description: 'EarliestExpiry is the earliest notAfter among the certificates of the last successfully synced bundle.',
+    },
+    clusterTrustBundle: {
+      type: 'object',
+      description: 'ClusterTrustBundle describes the target ClusterTrustBundle as last written.',
+      properties: {
+        name: boundedString('Name of the ClusterTrustBundle.', MAX_NAME_LENGTH + MAX_SIGNER_NAME_LENGTH + 1),
+        certificateCount: {
+          type: 'integer',
+          format: 'int32',
+          minimum: 0,
+          description: 'CertificateCount is the number of certificates in the ClusterTrustBundle.',
+        },
+        nonCACertificatesLeftOut: {
+          type: 'integer',
+          format: 'int32',
+          minimum: 0,
+          description: 'NonCACertificatesLeftOut counts the certificates of the bundle left out of the ClusterTrustBundle because they are not CA certificates, which the API does not accept.',
+        },
+      },
+      required: ['name', 'certificateCount'],
     },
   },
   minProperties: 1,

@@ -21,11 +21,24 @@ export interface SourceObjectKeySelector {
   namespace?: string;
 }
 
+/**
+ * Our extension: ClusterTrustBundles (certificates.k8s.io/v1beta1) to read, selected as a projected
+ * `clusterTrustBundle` volume selects them: one by name, or every one of a signer that the label
+ * selector matches (unset selects none, `{}` selects all).
+ */
+export interface ClusterTrustBundleSource {
+  name?: string;
+  signerName?: string;
+  labelSelector?: LabelSelector;
+}
+
 export interface BundleSource {
   configMap?: SourceObjectKeySelector;
   secret?: SourceObjectKeySelector;
   inLine?: string;
   useDefaultCAs?: boolean;
+  /** Our extension. */
+  clusterTrustBundle?: ClusterTrustBundleSource;
 }
 
 export interface TargetMetadata {
@@ -60,9 +73,20 @@ export interface AdditionalFormats {
   pkcs12?: PKCS12;
 }
 
+/**
+ * Our extension: one cluster-scoped ClusterTrustBundle named after the Bundle (with the signer
+ * prefix when `signerName` is set). No key: the object has a single PEM field, spec.trustBundle.
+ */
+export interface ClusterTrustBundleTarget {
+  signerName?: string;
+  metadata?: TargetMetadata;
+}
+
 export interface BundleTarget {
   configMap?: TargetTemplate;
   secret?: TargetTemplate;
+  /** Our extension. */
+  clusterTrustBundle?: ClusterTrustBundleTarget;
   additionalFormats?: AdditionalFormats;
   namespaceSelector?: LabelSelector;
 }
@@ -88,6 +112,15 @@ export interface BundleStatus {
   certificateCount?: number;
   /** Our extension: earliest notAfter (RFC 3339) among the certificates of the last successful build. */
   earliestExpiry?: string;
+  /** Our extension: the ClusterTrustBundle target as last written. */
+  clusterTrustBundle?: ClusterTrustBundleStatus;
+}
+
+export interface ClusterTrustBundleStatus {
+  name: string;
+  certificateCount: number;
+  /** Certificates of the bundle left out because the API accepts only CA certificates. */
+  nonCACertificatesLeftOut?: number;
 }
 
 export interface ObjectMeta {

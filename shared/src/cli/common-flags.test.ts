@@ -18,7 +18,7 @@ function parse(argv: string[]): FlagValues<typeof COMMON_FLAGS> {
 test('shared flags: upstream names and defaults', () => {
   assert.deepEqual(
     Object.values(COMMON_FLAGS).map((spec) => spec.name),
-    ['log-format', 'log-level', 'readiness-probe-port', 'readiness-probe-path', 'metrics-port', 'trust-namespace', 'source-namespaces'],
+    ['log-format', 'log-level', 'readiness-probe-port', 'readiness-probe-path', 'metrics-port', 'trust-namespace', 'source-namespaces', 'cluster-trust-bundles-enabled', 'kubeconfig'],
   );
   assert.deepEqual(parse([]), {
     logFormat: 'text',
@@ -28,14 +28,26 @@ test('shared flags: upstream names and defaults', () => {
     metricsPort: DEFAULT_METRICS_PORT,
     trustNamespace: DEFAULT_TRUST_NAMESPACE,
     sourceNamespaces: [],
+    clusterTrustBundlesEnabled: false,
+    kubeconfig: '',
   });
   assert.equal(COMMON_FLAGS.logLevel.short, 'v');
 });
 
 test('shared flags: values', () => {
   assert.deepEqual(
-    parse(['--log-format=json', '-v=3', '--readiness-probe-port=0', '--readiness-probe-path=/ready', '--metrics-port', '9500', '--trust-namespace=trust', '--source-namespaces=team-a, team-b']),
-    { logFormat: 'json', logLevel: 3, readinessProbePort: 0, readinessProbePath: '/ready', metricsPort: 9500, trustNamespace: 'trust', sourceNamespaces: ['team-a', 'team-b'] },
+    parse(['--log-format=json', '-v=3', '--readiness-probe-port=0', '--readiness-probe-path=/ready', '--metrics-port', '9500', '--trust-namespace=trust', '--source-namespaces=team-a, team-b', '--cluster-trust-bundles-enabled', '--kubeconfig=/k']),
+    {
+      logFormat: 'json',
+      logLevel: 3,
+      readinessProbePort: 0,
+      readinessProbePath: '/ready',
+      metricsPort: 9500,
+      trustNamespace: 'trust',
+      sourceNamespaces: ['team-a', 'team-b'],
+      clusterTrustBundlesEnabled: true,
+      kubeconfig: '/k',
+    },
   );
 });
 

@@ -51,6 +51,19 @@ export const SOURCE_NAMESPACES_FLAGS = {
   }),
 };
 
+/** Ours: the controller syncs clusterTrustBundle targets and sources, the webhook checks the API is served. */
+export const CLUSTER_TRUST_BUNDLES_FLAGS = {
+  clusterTrustBundlesEnabled: flag.bool(
+    'cluster-trust-bundles-enabled',
+    false,
+    'Support ClusterTrustBundle (certificates.k8s.io/v1beta1) targets and sources; the API must be served (Kubernetes 1.33+, beta API enabled).',
+  ),
+};
+
+export const KUBECONFIG_FLAGS = {
+  kubeconfig: flag.string('kubeconfig', '', 'Path to a kubeconfig file; in-cluster configuration (or $KUBECONFIG) when empty.'),
+};
+
 /** Every shared flag. */
 export const COMMON_FLAGS = {
   ...LOGGING_FLAGS,
@@ -58,4 +71,6 @@ export const COMMON_FLAGS = {
   ...METRICS_FLAGS,
   ...TRUST_NAMESPACE_FLAGS,
   ...SOURCE_NAMESPACES_FLAGS,
+  ...CLUSTER_TRUST_BUNDLES_FLAGS,
+  ...KUBECONFIG_FLAGS,
 };
