@@ -23,8 +23,8 @@ export const ENTRYPOINTS: Readonly<Record<string, string>> = {
 };
 
 /**
- * `createRequire(import.meta.url)('pkg')` loads a dependency synchronously on first use. esbuild
- * cannot see through createRequire, so in the bundle it becomes a plain `require('pkg')`: the same
+ * `createRequire(import.meta.url)(<package>)` loads a dependency synchronously on first use. esbuild
+ * cannot see through createRequire, so in the bundle it becomes a plain `require(<package>)`: the same
  * resolution, but bundled and still evaluated only when first called.
  */
 const CREATE_REQUIRE_CALL = /\bcreateRequire\(import\.meta\.url\)\((['"][^'"]+['"])\)/g;

@@ -4,7 +4,7 @@
 // and RSS. Here the `data` and `binaryData` maps are serialised once per distinct content and shared
 // as one Buffer by every body; only the small per-target part (metadata) is serialised per target.
 // The bytes are exactly those of JSON.stringify(body).
-import { RawBody } from './kube/client.ts';
+import { RawBody } from '@trust-manager/shared/kube/client.ts';
 
 /** Fields whose values are the shared bundle data. */
 const SHARED_FIELDS = new Set(['data', 'binaryData']);

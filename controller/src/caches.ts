@@ -14,10 +14,10 @@ import { BUNDLE_LABEL, FIELD_MANAGER, HASH_ANNOTATION } from '@trust-manager/sha
 import { allowedSourceNamespaces } from '@trust-manager/shared/api/source-namespaces.ts';
 import type { Bundle, LabelSelector } from '@trust-manager/shared/api/types.ts';
 import { matchesLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
-import type { KubeClient } from './kube/client.ts';
+import type { KubeClient } from '@trust-manager/shared/kube/client.ts';
 import type { KubeObject, KubeObjectMeta, ManagedFieldsEntry } from './kube/object.ts';
 import { Reflector, type ReflectorOptions } from './kube/reflector.ts';
-import { BUNDLES, CLUSTER_TRUST_BUNDLES, CONFIGMAPS, NAMESPACES, SECRETS, type ResourceType } from './kube/resource.ts';
+import { BUNDLES, CLUSTER_TRUST_BUNDLES, CONFIGMAPS, NAMESPACES, SECRETS, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
 import type { ClusterTrustBundleObject, ClusterTrustBundleReader } from './core/cluster-trust-bundles.ts';
 import type { NamespaceInfo } from './core/reconcile.ts';
 import type { SourceReader } from './core/sources.ts';

@@ -4,10 +4,10 @@
 // caches (watching an API that is not there) or tells users to enable an API that is enabled.
 import type { Logger } from 'pino';
 import { CTB_API_ENABLE_HINT } from '@trust-manager/shared/api/cluster-trust-bundle.ts';
-import { ExponentialBackoff, sleep } from './kube/backoff.ts';
-import type { KubeClient } from './kube/client.ts';
-import { isResourceServed } from './kube/discovery.ts';
-import { CLUSTER_TRUST_BUNDLES } from './kube/resource.ts';
+import { ExponentialBackoff, sleep } from '@trust-manager/shared/kube/backoff.ts';
+import type { KubeClient } from '@trust-manager/shared/kube/client.ts';
+import { isResourceServed } from '@trust-manager/shared/kube/discovery.ts';
+import { CLUSTER_TRUST_BUNDLES } from '@trust-manager/shared/kube/resource.ts';
 import type { ClusterTrustBundleAvailability } from './core/cluster-trust-bundles.ts';
 
 export async function discoverClusterTrustBundles(client: KubeClient, enabled: boolean, log: Logger, signal?: AbortSignal): Promise<ClusterTrustBundleAvailability> {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
 import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 import type { Applier } from './kube/apply.ts';
-import type { KubeClient } from './kube/client.ts';
+import type { KubeClient } from '@trust-manager/shared/kube/client.ts';
 import type { EventRecorder } from './kube/events.ts';
 import type { KubeObject } from './kube/object.ts';
 import type { Reflector } from './kube/reflector.ts';

@@ -11,7 +11,7 @@ import { discoverClusterTrustBundles } from './cluster-trust-bundle-api.ts';
 import type { ControllerConfig } from './config.ts';
 import { Controller } from './controller.ts';
 import { Applier } from './kube/apply.ts';
-import { KubeClient } from './kube/client.ts';
+import { KubeClient } from '@trust-manager/shared/kube/client.ts';
 import { EventRecorder } from './kube/events.ts';
 import { defaultIdentity, LeaderElector } from './kube/leader-election.ts';
 import { ControllerMetrics } from './metrics.ts';

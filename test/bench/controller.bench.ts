@@ -16,10 +16,10 @@ import { BUNDLE_LABEL, HASH_ANNOTATION } from '@trust-manager/shared/api/constan
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
 import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testing/fixtures.ts';
 import { Applier } from '@trust-manager/controller/kube/apply.ts';
-import { KubeClient } from '@trust-manager/controller/kube/client.ts';
+import { KubeClient } from '@trust-manager/shared/kube/client.ts';
 import type { KubeObject } from '@trust-manager/controller/kube/object.ts';
 import { Reflector } from '@trust-manager/controller/kube/reflector.ts';
-import { BUNDLES, CONFIGMAPS, NAMESPACES, resourcePath } from '@trust-manager/controller/kube/resource.ts';
+import { BUNDLES, CONFIGMAPS, NAMESPACES, resourcePath } from '@trust-manager/shared/kube/resource.ts';
 import { loadPackage, type DefaultPackage } from '@trust-manager/controller/package/package.ts';
 import type { ReconcileOptions } from '@trust-manager/controller/core/options.ts';
 import { buildBundleSources } from '@trust-manager/controller/core/sources.ts';

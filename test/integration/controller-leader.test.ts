@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { LEADER_ELECTION_LEASE_NAME } from '@trust-manager/shared/api/constants.ts';
 import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testing/fixtures.ts';
-import { KubeClient } from '@trust-manager/controller/kube/client.ts';
+import { KubeClient } from '@trust-manager/shared/kube/client.ts';
 import type { Lease } from '@trust-manager/controller/kube/leader-election.ts';
-import { BUNDLES, LEASES } from '@trust-manager/controller/kube/resource.ts';
+import { BUNDLES, LEASES } from '@trust-manager/shared/kube/resource.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
 import { startController, TestKube, waitFor, type ControllerProcess } from './controller-support.ts';
 

@@ -9,8 +9,8 @@ import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testing/fixtures.ts';
-import { KubeClient } from '@trust-manager/controller/kube/client.ts';
-import { BUNDLES, CONFIGMAPS } from '@trust-manager/controller/kube/resource.ts';
+import { KubeClient } from '@trust-manager/shared/kube/client.ts';
+import { BUNDLES, CONFIGMAPS } from '@trust-manager/shared/kube/resource.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
 import { startController, TestKube, waitFor, type ControllerProcess } from './controller-support.ts';
 

@@ -5,8 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testing/fixtures.ts';
-import { KubeClient } from '@trust-manager/controller/kube/client.ts';
-import { BUNDLES, CONFIGMAPS, SECRETS } from '@trust-manager/controller/kube/resource.ts';
+import { KubeClient } from '@trust-manager/shared/kube/client.ts';
+import { BUNDLES, CONFIGMAPS, SECRETS } from '@trust-manager/shared/kube/resource.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
 import { startController, TestKube, waitFor, type ControllerProcess } from './controller-support.ts';
 

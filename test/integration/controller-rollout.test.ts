@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { BUNDLE_LABEL, HASH_ANNOTATION } from '@trust-manager/shared/api/constants.ts';
 import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testing/fixtures.ts';
 import { runOnStore } from '@trust-manager/shared/certs/testing/tools.ts';
-import { KubeClient } from '@trust-manager/controller/kube/client.ts';
-import { BUNDLES, CONFIGMAPS, NAMESPACES, resourcePath } from '@trust-manager/controller/kube/resource.ts';
+import { KubeClient } from '@trust-manager/shared/kube/client.ts';
+import { BUNDLES, CONFIGMAPS, NAMESPACES, resourcePath } from '@trust-manager/shared/kube/resource.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
 import { startController, TestKube, waitFor, type ConfigMapObject, type ControllerProcess } from './controller-support.ts';
 

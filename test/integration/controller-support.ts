@@ -6,10 +6,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { API_VERSION, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle, BundleCondition } from '@trust-manager/shared/api/types.ts';
-import type { KubeClient} from '@trust-manager/controller/kube/client.ts';
-import { isNotFound } from '@trust-manager/controller/kube/client.ts';
+import type { KubeClient} from '@trust-manager/shared/kube/client.ts';
+import { isNotFound } from '@trust-manager/shared/kube/client.ts';
 import type { KubeObject } from '@trust-manager/controller/kube/object.ts';
-import { BUNDLES, CONFIGMAPS, EVENTS, SECRETS, resourcePath, type ResourceType } from '@trust-manager/controller/kube/resource.ts';
+import { BUNDLES, CONFIGMAPS, EVENTS, SECRETS, resourcePath, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
 import { LineSplitter } from '@trust-manager/controller/kube/lines.ts';
 
 export const MAIN = fileURLToPath(new URL('../../controller/src/main.ts', import.meta.url));

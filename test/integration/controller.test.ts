@@ -12,8 +12,8 @@ import { BUNDLE_LABEL, FIELD_MANAGER, HASH_ANNOTATION, KIND } from '@trust-manag
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
 import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testing/fixtures.ts';
 import { runOnStore } from '@trust-manager/shared/certs/testing/tools.ts';
-import { KubeClient } from '@trust-manager/controller/kube/client.ts';
-import { BUNDLES, CONFIGMAPS, NAMESPACES, SECRETS } from '@trust-manager/controller/kube/resource.ts';
+import { KubeClient } from '@trust-manager/shared/kube/client.ts';
+import { BUNDLES, CONFIGMAPS, NAMESPACES, SECRETS } from '@trust-manager/shared/kube/resource.ts';
 import { packageStringID, type DefaultPackage } from '@trust-manager/controller/package/package.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
 import { certsIn, certsOf, startController, TestKube, waitFor, type ControllerProcess } from './controller-support.ts';

@@ -6,10 +6,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient } from '@trust-manager/controller/kube/client.ts';
+import { KubeClient } from '@trust-manager/shared/kube/client.ts';
 import type { KubeObject } from '@trust-manager/controller/kube/object.ts';
 import { Reflector } from '@trust-manager/controller/kube/reflector.ts';
-import { CONFIGMAPS, resourcePath } from '@trust-manager/controller/kube/resource.ts';
+import { CONFIGMAPS, resourcePath } from '@trust-manager/shared/kube/resource.ts';
 import type { StoreEvent } from '@trust-manager/controller/kube/store.ts';
 import { ControlPlane } from '../cluster/control-plane.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';

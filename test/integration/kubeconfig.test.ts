@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeApiError, KubeClient } from '@trust-manager/controller/kube/client.ts';
-import { loadKubeConnection, parseKubeconfigFiles, resolveContext } from '@trust-manager/controller/kube/kubeconfig.ts';
-import { CONFIGMAPS, resourcePath } from '@trust-manager/controller/kube/resource.ts';
+import { KubeApiError, KubeClient } from '@trust-manager/shared/kube/client.ts';
+import { loadKubeConnection, parseKubeconfigFiles, resolveContext } from '@trust-manager/shared/kube/kubeconfig.ts';
+import { CONFIGMAPS, resourcePath } from '@trust-manager/shared/kube/resource.ts';
 import { useCluster, type TestCluster } from '../cluster/harness.ts';
 
 let cluster: TestCluster;

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
-import { CLUSTER_TRUST_BUNDLES } from '@trust-manager/controller/kube/resource.ts';
+import { CLUSTER_TRUST_BUNDLES } from '@trust-manager/shared/kube/resource.ts';
 import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testing/fixtures.ts';
 import { useCluster, uniqueName, waitFor, type TestCluster } from '../cluster/harness.ts';
 import { readImages, type BuiltImages } from '../cluster/images.ts';

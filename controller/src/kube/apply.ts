@@ -1,10 +1,10 @@
 // Writes: server-side apply (always with our field manager and force) and delete. Every write is
 // reported to an optional observer, which the controller turns into metrics.
 import { FIELD_MANAGER } from '@trust-manager/shared/api/constants.ts';
-import { isNotFound, type KubeClient, type RawBody } from './client.ts';
+import { isNotFound, type KubeClient, type RawBody } from '@trust-manager/shared/kube/client.ts';
 import type { KubeObject } from './object.ts';
 import { ACCEPT_METADATA } from './reflector.ts';
-import { resourcePath, type ResourceType } from './resource.ts';
+import { resourcePath, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
 
 export const APPLY_PATCH_CONTENT_TYPE = 'application/apply-patch+yaml';
 

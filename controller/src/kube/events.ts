@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EVENT_REPORTING_CONTROLLER } from '@trust-manager/shared/api/constants.ts';
 import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
-import type { KubeClient } from './client.ts';
-import { apiVersionOf, EVENTS, resourcePath } from './resource.ts';
+import type { KubeClient } from '@trust-manager/shared/kube/client.ts';
+import { apiVersionOf, EVENTS, resourcePath } from '@trust-manager/shared/kube/resource.ts';
 
 export type EventType = 'Normal' | 'Warning';
 

@@ -11,10 +11,10 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { LEADER_ELECTION_LEASE_NAME } from '@trust-manager/shared/api/constants.ts';
 import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
-import { sleep } from './backoff.ts';
-import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from './client.ts';
+import { sleep } from '@trust-manager/shared/kube/backoff.ts';
+import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from '@trust-manager/shared/kube/client.ts';
 import { microTime } from './events.ts';
-import { apiVersionOf, LEASES, resourcePath } from './resource.ts';
+import { apiVersionOf, LEASES, resourcePath } from '@trust-manager/shared/kube/resource.ts';
 
 export interface LeaseSpec {
   holderIdentity?: string;

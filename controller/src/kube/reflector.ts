@@ -12,11 +12,11 @@
 import type { Logger } from 'pino';
 import type { Readable } from 'node:stream';
 import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
-import { ExponentialBackoff, sleep } from './backoff.ts';
-import { isGone, KubeApiError, type KubeClient, type KubeStatus } from './client.ts';
+import { ExponentialBackoff, sleep } from '@trust-manager/shared/kube/backoff.ts';
+import { isGone, KubeApiError, type KubeClient, type KubeStatus } from '@trust-manager/shared/kube/client.ts';
 import { LineSplitter } from './lines.ts';
 import type { KubeObject } from './object.ts';
-import { resourcePath, type ResourceType } from './resource.ts';
+import { resourcePath, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
 import { ObjectStore, type IndexFunction, type StoreEvent } from './store.ts';
 
 /** Accept headers that make the API server return only metadata (PartialObjectMetadata). */
