@@ -3,7 +3,7 @@
 // with bounded parallelism, the status apply and the Event. Upstream-behaviour.md 4.2.
 import type { Logger } from 'pino';
 import { API_VERSION, KIND } from '@trust-manager/shared/api/constants.ts';
-import type { Bundle } from '@trust-manager/shared/api/types.ts';
+import type { Bundle, RetiredCertificate } from '@trust-manager/shared/api/types.ts';
 import type { Applier } from '@trust-manager/shared/kube/apply.ts';
 import { isNotFound } from '@trust-manager/shared/kube/client.ts';
 import type { EventRecorder } from '@trust-manager/shared/kube/events.ts';
@@ -11,6 +11,7 @@ import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
 import { BUNDLES, CONFIGMAPS, SECRETS, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
 import { ApplyBodySerializer } from './apply-body.ts';
 import type { Caches } from './caches.ts';
+import { decideHistory, withHistoryCertificates, type DropReason, type HistoryDecision } from './core/history.ts';
 import type { ReconcileOptions } from './core/options.ts';
 import { applyFailure, desiredTargets, planReconcile, type EventSpec, type ReconcilePlan, type StatusDecision } from './core/reconcile.ts';
 import { buildBundleSources } from './core/sources.ts';
@@ -69,8 +70,11 @@ export class Reconciler {
     }
 
     const now = this.#now();
-    const sources = buildBundleSources(bundle, caches.sourceReader, options, now);
+    let sources = buildBundleSources(bundle, caches.sourceReader, options, now);
+    let history: HistoryDecision | undefined;
     if (sources.ok) {
+      history = decideHistory({ previous: bundle.status?.certHistory, sources: sources.historySources ?? [], now });
+      sources = { ...sources, ...withHistoryCertificates(sources, history.include, options, now) };
       let earliest: Date | undefined;
       for (const cert of sources.certificates) if (earliest === undefined || cert.notAfter < earliest) earliest = cert.notAfter;
       metrics?.bundleCertificates(name, sources.certificates.length, earliest);
@@ -84,6 +88,7 @@ export class Reconciler {
       options,
       now,
       encode: this.#encodings.encode,
+      ...(history !== undefined ? { certHistory: history.history } : {}),
     });
 
     await this.#prune(bundle, plan, signal, log);
@@ -108,7 +113,25 @@ export class Reconciler {
     if (plan.event?.type === 'Warning') log.warn({ reason: plan.event.reason }, plan.event.note);
     else if (plan.apply.length > 0 || plan.prune.length > 0) log.info({ written: plan.apply.length, cleanedUp: plan.prune.length }, 'synced');
     if (plan.error !== undefined) throw new ReconcileError(plan.error);
-    return {};
+    if (history === undefined || !isSuccessPlan(plan)) return {};
+    // Only now is the history in status: report it once, and come back when a kept certificate must go.
+    await this.#reportHistory(bundle, history, log);
+    return history.nextDropAt === undefined ? {} : { requeueAfterMs: requeueDelay(history.nextDropAt, now) };
+  }
+
+  async #reportHistory(bundle: Bundle, history: HistoryDecision, log: Logger): Promise<void> {
+    const name = bundle.metadata.name;
+    this.#deps.metrics?.bundleCertificateHistory(name, history.keptCount);
+    for (const { source, certificate } of history.retired) {
+      this.#deps.metrics?.certificateRetired(name);
+      log.info({ source, fingerprint: certificate.fingerprint, notAfter: certificate.notAfter }, 'kept a previous certificate of a keepHistory source');
+      await this.#record(bundle, historyEvent(retiredEventNote(source, certificate)));
+    }
+    for (const { source, certificate, reason } of history.dropped) {
+      this.#deps.metrics?.certificateHistoryDropped(name, reason);
+      log.info({ source, fingerprint: certificate.fingerprint, reason }, 'dropped a previous certificate from the bundle');
+      await this.#record(bundle, historyEvent(droppedEventNote(source, certificate, reason), 'CertificateHistoryDropped'));
+    }
   }
 
   /** Unselected targets: drop our keys; delete what is left empty. Failures are only logged (upstream). */
@@ -183,6 +206,33 @@ export class Reconciler {
     const [kind, namespace = '', ...rest] = key.split('/');
     return this.#deps.caches.targetResourceVersion(kind as TargetKind, namespace, rest.join('/'));
   }
+}
+
+/** Until just after `at`; at most MAX_REQUEUE_MS at a time (timers overflow past 24.8 days; the next reconcile re-decides). */
+function requeueDelay(at: Date, now: Date): number {
+  return Math.max(0, Math.min(at.getTime() - now.getTime(), MAX_REQUEUE_MS));
+}
+
+const MAX_REQUEUE_MS = 12 * 60 * 60 * 1000;
+
+function historyEvent(note: string, reason = 'CertificateRetired'): EventSpec {
+  return { type: 'Normal', reason, action: 'KeepHistory', note };
+}
+
+function retiredEventNote(source: string, certificate: RetiredCertificate): string {
+  return `Certificate ${certificate.subject} (SHA-256 ${certificate.fingerprint}) is no longer in ${source}; it stays in the bundle until it expires at ${certificate.notAfter} or the source's keepHistory limit or maxAge is reached`;
+}
+
+const DROP_EXPLANATIONS: Record<DropReason, string> = {
+  Expired: 'it expired',
+  MaxAge: "it reached the source's keepHistory maxAge",
+  Limit: "the source's keepHistory limit was reached",
+  HistoryOff: 'the source no longer has keepHistory',
+  Invalid: 'its status.certHistory entry is not a valid certificate',
+};
+
+function droppedEventNote(source: string, certificate: RetiredCertificate, reason: DropReason): string {
+  return `Previous certificate ${certificate.subject} (SHA-256 ${certificate.fingerprint}) of ${source} was dropped from the bundle: ${DROP_EXPLANATIONS[reason]}`;
 }
 
 /** A plan that got as far as the targets (not an early failure): its target counts mean something. */

@@ -20,7 +20,8 @@ import {
   typeInvalid,
   type FieldError,
 } from '@trust-manager/shared/api/field-error.ts';
-import { bundleSchema, type StructuralSchema } from '@trust-manager/shared/api/schema.ts';
+import { DURATION_PATTERN, bundleSchema, type StructuralSchema } from '@trust-manager/shared/api/schema.ts';
+import { parseGoDuration } from '@trust-manager/shared/cli/duration.ts';
 import type { Bundle, BundleSource, SourceObjectKeySelector, TargetMetadata } from '@trust-manager/shared/api/types.ts';
 import { validateLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 import { validateAnnotations, validateLabels } from '@trust-manager/shared/selectors/label-validation.ts';
@@ -76,7 +77,12 @@ export function validateBundle(input: unknown, options: ValidationOptions): Vali
   const inLineProblems = inLineErrors(bundle, options.now ?? new Date(), warnings);
   // Where upstream denies, the denial is upstream's text exactly; the inLine content checks (our
   // extension) speak once the Bundle passes upstream's rules.
-  const errors = [...upstreamErrors, ...sourceNamespaceErrors(bundle, options), ...(upstreamErrors.length === 0 ? inLineProblems : [])];
+  const errors = [
+    ...upstreamErrors,
+    ...sourceNamespaceErrors(bundle, options),
+    ...keepHistoryErrors(bundle),
+    ...(upstreamErrors.length === 0 ? inLineProblems : []),
+  ];
   return { errors, warnings };
 }
 
@@ -149,6 +155,8 @@ function toFieldError(error: ErrorObject): FieldError {
       return invalid(path, data, `${path} in body should match '${String(params.pattern)}'`);
     case 'minimum':
       return invalid(path, data, `${path} in body should be greater than or equal to ${limit}`);
+    case 'maximum':
+      return invalid(path, data, `${path} in body should be less than or equal to ${limit}`);
     default:
       return invalid(path, data, `${path} ${error.message ?? 'is invalid'}`);
   }
@@ -304,6 +312,33 @@ function sourceNamespaceErrors(bundle: Bundle, options: ValidationOptions): Fiel
   });
   return errors;
 }
+
+/**
+ * keepHistory (docs/ca-rotation.md): the schema bounds limit and the shape of maxAge; a zero maxAge
+ * would drop every previous certificate at once, which is not keeping history. No other option
+ * conflicts: the field exists only on configMap/secret sources, whose content changes in place.
+ */
+function keepHistoryErrors(bundle: Bundle): FieldError[] {
+  const errors: FieldError[] = [];
+  (bundle.spec?.sources ?? []).forEach((source, index) => {
+    for (const kind of ['configMap', 'secret'] as const) {
+      const maxAge = source[kind]?.keepHistory?.maxAge;
+      if (typeof maxAge !== 'string' || !DURATION_REGEXP.test(maxAge)) continue; // the schema reports it
+      const path = childPath(indexPath('spec.sources', index), kind, 'keepHistory', 'maxAge');
+      let ms: number;
+      try {
+        ms = parseGoDuration(maxAge);
+      } catch (err) {
+        errors.push(invalid(path, maxAge, err instanceof Error ? err.message : String(err)));
+        continue;
+      }
+      if (ms <= 0) errors.push(invalid(path, maxAge, 'must be a positive duration, such as 720h'));
+    }
+  });
+  return errors;
+}
+
+const DURATION_REGEXP = new RegExp(DURATION_PATTERN, 'u');
 
 function inLineErrors(bundle: Bundle, now: Date, warnings: string[]): FieldError[] {
   const errors: FieldError[] = [];

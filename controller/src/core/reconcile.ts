@@ -5,7 +5,7 @@
 
 import { aggregateMessage, goQuote } from '@trust-manager/shared/api/field-error.ts';
 import { BUNDLE_LABEL } from '@trust-manager/shared/api/constants.ts';
-import type { Bundle } from '@trust-manager/shared/api/types.ts';
+import type { Bundle, SourceCertHistory } from '@trust-manager/shared/api/types.ts';
 import { formatLabelSelector, matchesLabelSelector, validateLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 import type { ReconcileOptions } from './options.ts';
 import type { SourcesResult } from './sources.ts';
@@ -66,6 +66,8 @@ export interface ReconcileInput {
   now: Date;
   /** Defaults to encodeBundle; pass EncodingCache.encode to reuse encodings across reconciles. */
   encode?: BundleEncoder;
+  /** The new status.certHistory (history.ts); `sources` then already holds the kept certificates. */
+  certHistory?: SourceCertHistory[];
 }
 
 export interface ReconcilePlan {
@@ -147,6 +149,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const fields: StatusFields = {
     ...(sources.defaultCAVersion !== undefined ? { defaultCAVersion: sources.defaultCAVersion } : {}),
     ...certificateFields(sources.certificates),
+    ...(input.certHistory !== undefined && input.certHistory.length > 0 ? { certHistory: input.certHistory } : {}),
   };
   const message = successMessage(bundle, options);
   const condition = syncedCondition(bundle, 'True', 'Synced', message);

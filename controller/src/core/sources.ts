@@ -8,6 +8,7 @@ import type { Bundle, LabelSelector, SourceObjectKeySelector } from '@trust-mana
 import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
 import { CertPool } from '@trust-manager/shared/certs/pool.ts';
 import { packageStringID } from '@trust-manager/shared/package/package.ts';
+import { type HistorySource, sourceKey } from './history.ts';
 import type { ReconcileOptions } from './options.ts';
 
 /** Read access to source objects. Returns objects as the API server serves them (base64 in Secret data and ConfigMap binaryData). */
@@ -29,6 +30,8 @@ export type SourcesResult =
       certificates: Certificate[];
       /** StringID of the default package when a source has `useDefaultCAs: true`. */
       defaultCAVersion?: string;
+      /** What each keepHistory source holds now; absent when no source keeps history. */
+      historySources?: HistorySource[];
     }
   | {
       ok: false;
@@ -53,19 +56,35 @@ export function buildBundleSources(bundle: Bundle, reader: SourceReader, options
     return { ok: false, reason: 'SourceNamespaceNotAllowed', message: disallowed, retry: false };
   }
 
-  const pool = new CertPool({
-    filterExpired: options.filterExpiredCertificates,
-    filterNonCA: options.filterNonCACerts,
-    now,
-  });
+  const newPool = (): CertPool =>
+    new CertPool({
+      filterExpired: options.filterExpiredCertificates,
+      filterNonCA: options.filterNonCACerts,
+      now,
+    });
+  const pool = newPool();
   let defaultCAVersion: string | undefined;
+  const historySources: HistorySource[] = [];
+  // A keepHistory source is read into a pool of its own first: its history needs its certificates alone.
+  const readSource = (kind: 'ConfigMap' | 'Secret', ref: SourceObjectKeySelector, add: typeof addSecretSource): void => {
+    const namespace = sourceNamespace(ref, options);
+    if (ref.keepHistory === undefined) {
+      add(pool, reader, namespace, ref);
+      return;
+    }
+    const own = newPool();
+    add(own, reader, namespace, ref);
+    const certificates = own.certificates();
+    for (const certificate of certificates) pool.addCertificate(certificate);
+    historySources.push({ source: sourceKey(kind, namespace, ref), keepHistory: ref.keepHistory, certificates });
+  };
 
   try {
     for (const source of bundle.spec.sources) {
       if (source.configMap !== undefined) {
-        addConfigMapSource(pool, reader, sourceNamespace(source.configMap, options), source.configMap);
+        readSource('ConfigMap', source.configMap, addConfigMapSource);
       } else if (source.secret !== undefined) {
-        addSecretSource(pool, reader, sourceNamespace(source.secret, options), source.secret);
+        readSource('Secret', source.secret, addSecretSource);
       } else if (source.inLine !== undefined) {
         addPem(pool, source.inLine, 'inline source contains invalid PEM data');
       } else if (source.useDefaultCAs === true) {
@@ -93,6 +112,7 @@ export function buildBundleSources(bundle: Bundle, reader: SourceReader, options
     pem: pool.toPem(),
     certificates: pool.certificates(),
     ...(defaultCAVersion !== undefined ? { defaultCAVersion } : {}),
+    ...(historySources.length > 0 ? { historySources } : {}),
   };
 }
 

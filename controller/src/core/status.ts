@@ -19,7 +19,7 @@ export interface BundleStatusApply {
 export type StatusDecision = { write: false } | { write: true; body: BundleStatusApply };
 
 /** The status fields besides conditions that trust-manager owns; carried over unchanged on early exits. */
-export type StatusFields = Pick<BundleStatus, 'defaultCAVersion' | 'certificateCount' | 'earliestExpiry'>;
+export type StatusFields = Pick<BundleStatus, 'defaultCAVersion' | 'certificateCount' | 'earliestExpiry' | 'certHistory'>;
 
 export function syncedCondition(bundle: Bundle, status: BundleCondition['status'], reason: string, message: string): ConditionSpec {
   const condition: ConditionSpec = { type: CONDITION_SYNCED, status, reason, message };
@@ -77,6 +77,7 @@ export function currentStatusFields(bundle: Bundle): StatusFields {
   if (status.defaultCAVersion !== undefined) fields.defaultCAVersion = status.defaultCAVersion;
   if (status.certificateCount !== undefined) fields.certificateCount = status.certificateCount;
   if (status.earliestExpiry !== undefined) fields.earliestExpiry = status.earliestExpiry;
+  if (status.certHistory !== undefined && status.certHistory.length > 0) fields.certHistory = status.certHistory;
   return fields;
 }
 
@@ -85,7 +86,8 @@ export function statusFieldsChanged(bundle: Bundle, wanted: StatusFields): boole
   return (
     defaultCAVersionChanged(current.defaultCAVersion, wanted.defaultCAVersion) ||
     current.certificateCount !== wanted.certificateCount ||
-    current.earliestExpiry !== wanted.earliestExpiry
+    current.earliestExpiry !== wanted.earliestExpiry ||
+    JSON.stringify(current.certHistory ?? []) !== JSON.stringify(wanted.certHistory ?? [])
   );
 }
 
@@ -98,6 +100,7 @@ export function statusWrite(bundle: Bundle, wanted: ConditionSpec, fields: Statu
   if (fields.defaultCAVersion !== undefined && fields.defaultCAVersion !== '') status.defaultCAVersion = fields.defaultCAVersion;
   if (fields.certificateCount !== undefined) status.certificateCount = fields.certificateCount;
   if (fields.earliestExpiry !== undefined) status.earliestExpiry = fields.earliestExpiry;
+  if (fields.certHistory !== undefined && fields.certHistory.length > 0) status.certHistory = fields.certHistory;
   return {
     write: true,
     body: { apiVersion: API_VERSION, kind: KIND, metadata: { name: bundle.metadata.name }, status },

@@ -1,0 +1,237 @@
+// Certificate history of keepHistory sources (docs/ca-rotation.md): when a certificate disappears
+// from such a source (a rotated CA), it stays in the bundle until it expires, or until the source's
+// limit or maxAge is reached, whichever comes first. Pure: the whole memory is the Bundle's
+// status.certHistory, read here as "previous" and returned as the value to write back, so a restart
+// or a new leader continues exactly where the last one stopped.
+
+import { DEFAULT_HISTORY_LIMIT } from '@trust-manager/shared/api/schema.ts';
+import type { CertificateRecord, KeepHistory, RetiredCertificate, SourceCertHistory, SourceObjectKeySelector } from '@trust-manager/shared/api/types.ts';
+import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
+import { CertPool, certificatePem, parsePemCertificates } from '@trust-manager/shared/certs/pool.ts';
+import { parseGoDuration } from '@trust-manager/shared/cli/duration.ts';
+import { formatLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
+import type { ReconcileOptions } from './options.ts';
+import { rfc3339 } from './status.ts';
+
+/** The certificates one keepHistory source holds now (after the --filter-* options). */
+export interface HistorySource {
+  /** sourceKey(): identifies the source in status.certHistory. */
+  source: string;
+  keepHistory: KeepHistory;
+  certificates: readonly Certificate[];
+}
+
+/** Why a previous certificate left the bundle. */
+export const DROP_REASONS = ['Expired', 'MaxAge', 'Limit', 'HistoryOff', 'Invalid'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+export interface HistoryChange {
+  source: string;
+  /** The retired certificate as recorded (for Invalid: what the status claimed). */
+  certificate: RetiredCertificate;
+}
+
+export interface HistoryDecision {
+  /** The new status.certHistory; empty means the field is absent. */
+  history: SourceCertHistory[];
+  /** Previous certificates to add to the bundle. */
+  include: Certificate[];
+  /** Certificates that left their source in this decision and are kept. */
+  retired: HistoryChange[];
+  /** Previous certificates dropped in this decision. */
+  dropped: Array<HistoryChange & { reason: DropReason }>;
+  /** The next moment a kept certificate must be dropped (expiry or maxAge): reconcile then. */
+  nextDropAt?: Date;
+  /** Number of previous certificates kept, over all sources. */
+  keptCount: number;
+}
+
+export interface HistoryInput {
+  /** status.certHistory as last written. */
+  previous: readonly SourceCertHistory[] | undefined;
+  /** Every keepHistory source of the Bundle, with what it holds now. */
+  sources: readonly HistorySource[];
+  now: Date;
+}
+
+/**
+ * The history decision. Per keepHistory source: certificates seen at the last reconcile and gone now
+ * are retired (retiredAt = now); a retired certificate back at its source is current again; retired
+ * certificates past notAfter or maxAge are dropped; the newest `limit` are kept. History of sources
+ * without keepHistory (removed, or opted out) is dropped at once. The first observation of a source
+ * retires nothing: history only starts from what the cluster has seen.
+ */
+export function decideHistory(input: HistoryInput): HistoryDecision {
+  const { now } = input;
+  // Status times have second precision; deciding with the same precision keeps a restart exact.
+  const retiredNow = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const previous = new Map<string, SourceCertHistory>();
+  for (const entry of input.previous ?? []) if (!previous.has(entry.source)) previous.set(entry.source, entry);
+
+  const decision: HistoryDecision = { history: [], include: [], retired: [], dropped: [], keptCount: 0 };
+  const drop = (source: string, certificate: RetiredCertificate, reason: DropReason): void => {
+    decision.dropped.push({ source, certificate, reason });
+  };
+
+  for (const current of mergeBySource(input.sources)) {
+    const { source } = current;
+    const limit = historyLimit(current.keepHistory);
+    const maxAgeMs = historyMaxAgeMs(current.keepHistory);
+    const before = previous.get(source);
+    previous.delete(source);
+    const currentPrints = new Set(current.certificates.map((certificate) => certificate.fingerprint));
+
+    // Candidates: what was retired before (re-read from its PEM) plus what left the source just now.
+    const candidates: Array<{ certificate: Certificate; retiredAt: Date; isNew: boolean }> = [];
+    const known = new Set<string>();
+    for (const record of before?.retired ?? []) {
+      const certificate = parseRecord(record);
+      const retiredAt = parseTime(record.retiredAt);
+      if (certificate === undefined || retiredAt === undefined) {
+        drop(source, record, 'Invalid');
+        continue;
+      }
+      if (currentPrints.has(certificate.fingerprint) || known.has(certificate.fingerprint)) continue; // current again, or listed twice
+      known.add(certificate.fingerprint);
+      candidates.push({ certificate, retiredAt, isNew: false });
+    }
+    for (const record of before?.seen ?? []) {
+      const certificate = parseRecord(record);
+      if (certificate === undefined || currentPrints.has(certificate.fingerprint) || known.has(certificate.fingerprint)) continue;
+      known.add(certificate.fingerprint);
+      candidates.push({ certificate, retiredAt: retiredNow, isNew: true });
+    }
+
+    // Newest retirement first; among equals the one that lives longer, then a stable order.
+    candidates.sort(
+      (a, b) =>
+        b.retiredAt.getTime() - a.retiredAt.getTime() ||
+        b.certificate.notAfter.getTime() - a.certificate.notAfter.getTime() ||
+        compareStrings(a.certificate.fingerprint, b.certificate.fingerprint),
+    );
+    const kept: RetiredCertificate[] = [];
+    for (const { certificate, retiredAt, isNew } of candidates) {
+      const record = retiredRecord(certificate, retiredAt);
+      const ageDeadline = maxAgeMs === undefined ? undefined : retiredAt.getTime() + maxAgeMs;
+      const reason: DropReason | undefined =
+        now.getTime() > certificate.notAfter.getTime()
+          ? 'Expired'
+          : ageDeadline !== undefined && now.getTime() >= ageDeadline
+            ? 'MaxAge'
+            : kept.length >= limit
+              ? 'Limit'
+              : undefined;
+      // A certificate that leaves its source already out of bounds was never history: nothing to report.
+      if (reason !== undefined) {
+        if (!isNew) drop(source, record, reason);
+      } else {
+        kept.push(record);
+        if (isNew) decision.retired.push({ source, certificate: record });
+        decision.include.push(certificate);
+        // Valid through notAfter inclusive: drop just after it.
+        const dropAt = Math.min(certificate.notAfter.getTime() + 1000, ageDeadline ?? Number.POSITIVE_INFINITY);
+        if (decision.nextDropAt === undefined || dropAt < decision.nextDropAt.getTime()) decision.nextDropAt = new Date(dropAt);
+      }
+    }
+
+    decision.keptCount += kept.length;
+    decision.history.push({
+      source,
+      seen: uniqueByFingerprint(current.certificates).map(certificateRecord),
+      ...(kept.length > 0 ? { retired: kept } : {}),
+    });
+  }
+
+  // Sources no longer kept (keepHistory removed, or the source itself removed): history goes at once.
+  for (const [source, entry] of previous) {
+    for (const record of entry.retired ?? []) drop(source, record, 'HistoryOff');
+  }
+  decision.history.sort((a, b) => compareStrings(a.source, b.source));
+  return decision;
+}
+
+/** The bundle build with the kept previous certificates added, through the same filters as the sources. */
+export function withHistoryCertificates(
+  build: { pem: string; certificates: Certificate[] },
+  include: readonly Certificate[],
+  options: Pick<ReconcileOptions, 'filterExpiredCertificates' | 'filterNonCACerts'>,
+  now: Date,
+): { pem: string; certificates: Certificate[] } {
+  if (include.length === 0) return build;
+  const pool = new CertPool({ filterExpired: options.filterExpiredCertificates, filterNonCA: options.filterNonCACerts, now });
+  for (const certificate of build.certificates) pool.addCertificate(certificate);
+  for (const certificate of include) pool.addPem(certificatePem(certificate));
+  if (pool.size === build.certificates.length) return build;
+  return { pem: pool.toPem(), certificates: pool.certificates() };
+}
+
+/** How a configMap/secret source is named in status.certHistory, e.g. `Secret trust-manager/root-ca, key ca.crt`. */
+export function sourceKey(kind: 'ConfigMap' | 'Secret', namespace: string, ref: SourceObjectKeySelector): string {
+  const object =
+    ref.name !== undefined && ref.name !== ''
+      ? `${kind} ${namespace}/${ref.name}`
+      : `${kind} ${namespace} selected by {${ref.selector !== undefined ? formatLabelSelector(ref.selector) : ''}}`;
+  const keys = ref.key !== undefined && ref.key !== '' ? `key ${ref.key}` : 'all keys';
+  return `${object}, ${keys}`;
+}
+
+export function historyLimit(keepHistory: KeepHistory): number {
+  const limit = keepHistory.limit;
+  return limit !== undefined && Number.isInteger(limit) && limit >= 1 ? limit : DEFAULT_HISTORY_LIMIT;
+}
+
+/** maxAge in ms; an absent or invalid value (the webhook refuses those) means no age limit. */
+export function historyMaxAgeMs(keepHistory: KeepHistory): number | undefined {
+  if (keepHistory.maxAge === undefined) return undefined;
+  try {
+    const ms = parseGoDuration(keepHistory.maxAge);
+    return ms > 0 ? ms : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Two sources with the same key (listed twice) are one source: their certificates, the first one's limits. */
+function mergeBySource(sources: readonly HistorySource[]): HistorySource[] {
+  const merged = new Map<string, HistorySource>();
+  for (const source of sources) {
+    const existing = merged.get(source.source);
+    if (existing === undefined) merged.set(source.source, source);
+    else merged.set(source.source, { ...existing, certificates: [...existing.certificates, ...source.certificates] });
+  }
+  return [...merged.values()];
+}
+
+/** The certificate a status record holds, taken from its PEM alone (the other fields are for people). */
+function parseRecord(record: CertificateRecord): Certificate | undefined {
+  try {
+    const [certificate, ...rest] = parsePemCertificates(record.pem);
+    return rest.length === 0 ? certificate : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseTime(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  const time = new Date(text);
+  return Number.isNaN(time.getTime()) ? undefined : time;
+}
+
+function certificateRecord(certificate: Certificate): CertificateRecord {
+  return { fingerprint: certificate.fingerprint, subject: certificate.subject, notAfter: rfc3339(certificate.notAfter), pem: certificatePem(certificate) };
+}
+
+function retiredRecord(certificate: Certificate, retiredAt: Date): RetiredCertificate {
+  const { pem, ...rest } = certificateRecord(certificate);
+  return { ...rest, retiredAt: rfc3339(retiredAt), pem };
+}
+
+function uniqueByFingerprint(certificates: readonly Certificate[]): Certificate[] {
+  const unique = new Map(certificates.map((certificate) => [certificate.fingerprint, certificate]));
+  return [...unique.values()].sort((a, b) => compareStrings(a.fingerprint, b.fingerprint));
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
