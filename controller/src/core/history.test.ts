@@ -278,3 +278,20 @@ describe('limits and source names', () => {
     assert.equal(sourceKey('ConfigMap', 'cas', { selector: { matchLabels: { app: 'ca' } }, includeAllKeys: true }), 'ConfigMap cas selected by {app=ca}, all keys');
   });
 });
+
+describe('decideHistory: rotations within one second', () => {
+  test('a retirement decided now outranks recorded ones of the same second, whatever the notAfter', () => {
+    // ca4 lives longest but was retired first; ca1 lives shortest and is retired last, in the same second.
+    const sameSecond = (ms: number): Date => new Date(T0.getTime() + ms);
+    let history: SourceCertHistory[] | undefined;
+    for (const [step, certificate] of [ca4, ca3, ca1, ca2].entries()) history = decide(history, [source([certificate], { limit: 1 })], sameSecond(step * 100)).history;
+    assert.deepEqual(history?.[0]?.retired?.map((record) => record.fingerprint), [ca1.fingerprint]);
+  });
+
+  test('recorded retirements of the same second keep their recorded (newest first) order', () => {
+    const { history } = rotate([ca4, ca3, ca1, ca2], { limit: 3 }, 100);
+    assert.deepEqual(history[0]?.retired?.map((record) => record.fingerprint), [ca1, ca3, ca4].map((certificate) => certificate.fingerprint));
+    const lowered = decide(history, [source([ca2], { limit: 2 })], new Date(T0.getTime() + 900));
+    assert.deepEqual(lowered.history[0]?.retired?.map((record) => record.fingerprint), [ca1, ca3].map((certificate) => certificate.fingerprint));
+  });
+});

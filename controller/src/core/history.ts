@@ -102,12 +102,16 @@ export function decideHistory(input: HistoryInput): HistoryDecision {
       candidates.push({ certificate, retiredAt: retiredNow, isNew: true });
     }
 
-    // Newest retirement first; among equals the one that lives longer, then a stable order.
+    // Newest retirement first. Status times have second precision, so within one second a retirement
+    // decided now is newer than any recorded one, and recorded ones keep their recorded order; among
+    // certificates leaving together, the one that lives longer comes first.
+    const order = new Map(candidates.map((candidate, index) => [candidate, index]));
     candidates.sort(
       (a, b) =>
         b.retiredAt.getTime() - a.retiredAt.getTime() ||
-        b.certificate.notAfter.getTime() - a.certificate.notAfter.getTime() ||
-        compareStrings(a.certificate.fingerprint, b.certificate.fingerprint),
+        Number(b.isNew) - Number(a.isNew) ||
+        (a.isNew ? b.certificate.notAfter.getTime() - a.certificate.notAfter.getTime() || compareStrings(a.certificate.fingerprint, b.certificate.fingerprint) : 0) ||
+        (order.get(a) ?? 0) - (order.get(b) ?? 0),
     );
     const kept: RetiredCertificate[] = [];
     for (const { certificate, retiredAt, isNew } of candidates) {
