@@ -286,3 +286,21 @@ test('without keepHistory the old CA is dropped immediately, exactly as upstream
     [],
   );
 });
+
+test('the API server itself refuses out-of-range keepHistory fields, naming the field (the CRD schema, no webhook involved)', async () => {
+  const name = uniqueName('invalid');
+  const refused = async (keepHistory: unknown): Promise<string> => {
+    try {
+      await applyBundle(name, 'any-ca', 'none', keepHistory as KeepHistory);
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+    return 'accepted';
+  };
+  assert.match(await refused({ limit: 11 }), /spec\.sources\[0\]\.secret\.keepHistory\.limit: Invalid value: 11: spec\.sources\[0\]\.secret\.keepHistory\.limit in body should be less than or equal to 10/);
+  assert.match(await refused({ limit: 0 }), /spec\.sources\[0\]\.secret\.keepHistory\.limit: Invalid value: 0: .*greater than or equal to 1/);
+  assert.match(await refused({ maxAge: '30d' }), /spec\.sources\[0\]\.secret\.keepHistory\.maxAge: Invalid value: "30d": .*should match/);
+  // The default limit is stored, so `kubectl get` shows what applies.
+  const created = await applyBundle(name, 'any-ca', 'none', {});
+  assert.deepEqual(created.spec.sources[0]?.secret?.keepHistory, { limit: 5 });
+});
