@@ -121,17 +121,19 @@ export class Reconciler {
 
   async #reportHistory(bundle: Bundle, history: HistoryDecision, log: Logger): Promise<void> {
     const name = bundle.metadata.name;
-    this.#deps.metrics?.bundleCertificateHistory(name, history.keptCount);
+    const { metrics } = this.#deps;
     for (const { source, certificate } of history.retired) {
-      this.#deps.metrics?.certificateRetired(name);
       log.info({ source, fingerprint: certificate.fingerprint, notAfter: certificate.notAfter }, 'kept a previous certificate of a keepHistory source');
       await this.#record(bundle, historyEvent(retiredEventNote(source, certificate)));
     }
     for (const { source, certificate, reason } of history.dropped) {
-      this.#deps.metrics?.certificateHistoryDropped(name, reason);
       log.info({ source, fingerprint: certificate.fingerprint, reason }, 'dropped a previous certificate from the bundle');
       await this.#record(bundle, historyEvent(droppedEventNote(source, certificate, reason), 'CertificateHistoryDropped'));
     }
+    // Metrics last: once they show a change, its Events exist too.
+    for (let i = 0; i < history.retired.length; i++) metrics?.certificateRetired(name);
+    for (const { reason } of history.dropped) metrics?.certificateHistoryDropped(name, reason);
+    metrics?.bundleCertificateHistory(name, history.keptCount);
   }
 
   /** Unselected targets: drop our keys; delete what is left empty. Failures are only logged (upstream). */

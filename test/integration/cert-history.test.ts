@@ -13,7 +13,7 @@ import type { Bundle, KeepHistory, SourceCertHistory } from '@trust-manager/shar
 import { parseCertificate } from '@trust-manager/shared/certs/certificate.ts';
 import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testing/fixtures.ts';
 import { KubeClient } from '@trust-manager/shared/kube/client.ts';
-import { CONFIGMAPS, SECRETS } from '@trust-manager/shared/kube/resource.ts';
+import { BUNDLES, CONFIGMAPS, SECRETS } from '@trust-manager/shared/kube/resource.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
 import { startController, TestKube, waitFor, type ControllerProcess, type SecretObject } from './controller-support.ts';
 
@@ -127,7 +127,7 @@ async function historyWhen(name: string, ready: (history: SourceCertHistory[] | 
   }).then(({ history }) => history);
 }
 
-/** Metrics are updated once the status is written: wait for the value rather than race it. */
+/** Metrics are updated once the status and the Events are written: wait for the value rather than race it. */
 async function metricIs(metric: string, labels: Record<string, string>, value: number): Promise<void> {
   await waitFor(`${metric} ${JSON.stringify(labels)} = ${value}`, async () => (await controller.metric(metric, labels)) === value);
 }
@@ -233,6 +233,17 @@ test('three rotations with a limit of one keep only the newest previous CA', asy
   assert.deepEqual(history?.[0]?.retired?.map((record) => record.fingerprint), [fingerprint(ca3)]);
   await metricIs('trust_manager_certificate_history_dropped_total', { bundle: name, reason: 'Limit' }, 2);
   await metricIs('trust_manager_bundle_certificate_history', { bundle: name }, 1);
+
+  // Settled history costs nothing: a reconcile of the unchanged Bundle writes neither targets nor status.
+  const bundleVersion = (await kube.bundle(name))?.metadata.resourceVersion;
+  const reconcilesBefore = await controller.metric('trust_manager_reconcile_total');
+  const writesBefore = await controller.metric('trust_manager_api_writes_total');
+  await kube.patch(BUNDLES, undefined, name, { metadata: { labels: { touched: 'yes' } } });
+  await waitFor('reconcile after touch', async () => (await controller.metric('trust_manager_reconcile_total')) > reconcilesBefore);
+  assert.equal(await controller.metric('trust_manager_api_writes_total'), writesBefore, 'no writes for an unchanged history');
+  const touched = await kube.bundle(name);
+  assert.notEqual(touched?.metadata.resourceVersion, bundleVersion);
+  assert.deepEqual(touched?.status?.certHistory, history, 'status unchanged');
 });
 
 test('removing keepHistory drops the history at once; a status patch clears it deliberately', async () => {

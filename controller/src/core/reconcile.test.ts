@@ -585,8 +585,16 @@ describe('status.certHistory (keepHistory sources)', () => {
     assert.deepEqual(result.apply, []);
   });
 
-  test('an unchanged history costs no write', () => {
-    const b = bundle(undefined, syncedStatus(ALL_NAMESPACES_MESSAGE, { certHistory: HISTORY }));
+  test('an unchanged history costs no write, whatever the key order the API server returns', () => {
+    const sortKeys = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(sortKeys)
+        : typeof value === 'object' && value !== null
+          ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, member]) => [key, sortKeys(member)]))
+          : value;
+    const served = sortKeys(HISTORY) as SourceCertHistory[];
+    assert.notEqual(JSON.stringify(served), JSON.stringify(HISTORY), 'the served form really has another key order');
+    const b = bundle(undefined, syncedStatus(ALL_NAMESPACES_MESSAGE, { certHistory: served }));
     const result = plan({ bundle: b, existingTargets: syncedTargets(b), certHistory: structuredClone(HISTORY) });
     assert.deepEqual(result, { apply: [], prune: [], status: { write: false } });
   });

@@ -1,6 +1,7 @@
 // Bundle status decisions (upstream-behaviour.md 4.2 steps 2, 9, 11, 12): the Synced condition, its
 // transition time, defaultCAVersion, our certificate fields, and the status apply body.
 
+import { isDeepStrictEqual } from 'node:util';
 import { API_VERSION, CONDITION_SYNCED, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle, BundleCondition, BundleStatus } from '@trust-manager/shared/api/types.ts';
 import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
@@ -87,7 +88,8 @@ export function statusFieldsChanged(bundle: Bundle, wanted: StatusFields): boole
     defaultCAVersionChanged(current.defaultCAVersion, wanted.defaultCAVersion) ||
     current.certificateCount !== wanted.certificateCount ||
     current.earliestExpiry !== wanted.earliestExpiry ||
-    JSON.stringify(current.certHistory ?? []) !== JSON.stringify(wanted.certHistory ?? [])
+    // Key order is not significant: the API server returns objects with their keys sorted.
+    !isDeepStrictEqual(current.certHistory ?? [], wanted.certHistory ?? [])
   );
 }
 
