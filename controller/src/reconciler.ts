@@ -3,7 +3,7 @@
 // with bounded parallelism, the status apply and the Event. Upstream-behaviour.md 4.2.
 import type { Logger } from 'pino';
 import { API_VERSION, KIND } from '@trust-manager/shared/api/constants.ts';
-import type { Bundle, RetiredCertificate } from '@trust-manager/shared/api/types.ts';
+import type { Bundle } from '@trust-manager/shared/api/types.ts';
 import type { Applier } from '@trust-manager/shared/kube/apply.ts';
 import { isNotFound } from '@trust-manager/shared/kube/client.ts';
 import type { EventRecorder } from '@trust-manager/shared/kube/events.ts';
@@ -11,7 +11,7 @@ import type { KubeObject } from '@trust-manager/shared/kube/object.ts';
 import { BUNDLES, CONFIGMAPS, SECRETS, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
 import { ApplyBodySerializer } from './apply-body.ts';
 import type { Caches } from './caches.ts';
-import { decideHistory, withHistoryCertificates, type DropReason, type HistoryDecision } from './core/history.ts';
+import { decideHistory, historyEvents, withHistoryCertificates, type HistoryDecision } from './core/history.ts';
 import type { ReconcileOptions } from './core/options.ts';
 import { applyFailure, desiredTargets, planReconcile, type EventSpec, type ReconcilePlan, type StatusDecision } from './core/reconcile.ts';
 import { buildBundleSources } from './core/sources.ts';
@@ -124,12 +124,11 @@ export class Reconciler {
     const { metrics } = this.#deps;
     for (const { source, certificate } of history.retired) {
       log.info({ source, fingerprint: certificate.fingerprint, notAfter: certificate.notAfter }, 'kept a previous certificate of a keepHistory source');
-      await this.#record(bundle, historyEvent(retiredEventNote(source, certificate)));
     }
     for (const { source, certificate, reason } of history.dropped) {
       log.info({ source, fingerprint: certificate.fingerprint, reason }, 'dropped a previous certificate from the bundle');
-      await this.#record(bundle, historyEvent(droppedEventNote(source, certificate, reason), 'CertificateHistoryDropped'));
     }
+    for (const event of historyEvents(history)) await this.#record(bundle, event);
     // Metrics last: once they show a change, its Events exist too.
     for (let i = 0; i < history.retired.length; i++) metrics?.certificateRetired(name);
     for (const { reason } of history.dropped) metrics?.certificateHistoryDropped(name, reason);
@@ -210,32 +209,12 @@ export class Reconciler {
   }
 }
 
-/** Until just after `at`; at most MAX_REQUEUE_MS at a time (timers overflow past 24.8 days; the next reconcile re-decides). */
+/** Until `at`, at most MAX_REQUEUE_MS at a time (timers overflow past 24.8 days; the next reconcile re-decides). */
 function requeueDelay(at: Date, now: Date): number {
   return Math.max(0, Math.min(at.getTime() - now.getTime(), MAX_REQUEUE_MS));
 }
 
 const MAX_REQUEUE_MS = 12 * 60 * 60 * 1000;
-
-function historyEvent(note: string, reason = 'CertificateRetired'): EventSpec {
-  return { type: 'Normal', reason, action: 'KeepHistory', note };
-}
-
-function retiredEventNote(source: string, certificate: RetiredCertificate): string {
-  return `Certificate ${certificate.subject} (SHA-256 ${certificate.fingerprint}) is no longer in ${source}; it stays in the bundle until it expires at ${certificate.notAfter} or the source's keepHistory limit or maxAge is reached`;
-}
-
-const DROP_EXPLANATIONS: Record<DropReason, string> = {
-  Expired: 'it expired',
-  MaxAge: "it reached the source's keepHistory maxAge",
-  Limit: "the source's keepHistory limit was reached",
-  HistoryOff: 'the source no longer has keepHistory',
-  Invalid: 'its status.certHistory entry is not a valid certificate',
-};
-
-function droppedEventNote(source: string, certificate: RetiredCertificate, reason: DropReason): string {
-  return `Previous certificate ${certificate.subject} (SHA-256 ${certificate.fingerprint}) of ${source} was dropped from the bundle: ${DROP_EXPLANATIONS[reason]}`;
-}
 
 /** A plan that got as far as the targets (not an early failure): its target counts mean something. */
 function isSuccessPlan(plan: ReconcilePlan): boolean {

@@ -5,7 +5,7 @@ import type { KeepHistory, SourceCertHistory } from '@trust-manager/shared/api/t
 import { type Certificate, parseCertificate } from '@trust-manager/shared/certs/certificate.ts';
 import { certificatePem } from '@trust-manager/shared/certs/pool.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
-import { type HistoryDecision, type HistorySource, decideHistory, historyLimit, historyMaxAgeMs, sourceKey, withHistoryCertificates } from './history.ts';
+import { type HistoryDecision, type HistorySource, decideHistory, historyEvents, historyLimit, historyMaxAgeMs, sourceKey, withHistoryCertificates } from './history.ts';
 
 const SOURCE = 'Secret trust-manager/root-ca, key ca.crt';
 const OTHER_SOURCE = 'ConfigMap trust-manager/other, key ca.crt';
@@ -293,5 +293,36 @@ describe('decideHistory: rotations within one second', () => {
     assert.deepEqual(history[0]?.retired?.map((record) => record.fingerprint), [ca1, ca3, ca4].map((certificate) => certificate.fingerprint));
     const lowered = decide(history, [source([ca2], { limit: 2 })], new Date(T0.getTime() + 900));
     assert.deepEqual(lowered.history[0]?.retired?.map((record) => record.fingerprint), [ca1, ca3].map((certificate) => certificate.fingerprint));
+  });
+});
+
+describe('historyEvents', () => {
+  test('one Normal Event per retirement and per drop, saying what, from where, until when or why', () => {
+    const { history } = rotate([ca1, ca2], {});
+    const retirement = decide(decide(undefined, [source([ca1])]).history, [source([ca2])]);
+    assert.deepEqual(historyEvents(retirement), [
+      {
+        type: 'Normal',
+        reason: 'CertificateRetired',
+        action: 'KeepHistory',
+        note: `Certificate ${ca1.subject} (SHA-256 ${ca1.fingerprint}) is no longer in ${SOURCE}; it stays in the bundle until it expires at 2030-02-01T00:00:00Z or the source's keepHistory limit or maxAge is reached`,
+      },
+    ]);
+    const reasons: Array<[HistoryDecision, string]> = [
+      [decide(history, [source([ca2])], new Date('2030-02-02T00:00:00Z')), 'it expired'],
+      [decide(history, [source([ca2], { maxAge: '1m' })], new Date('2030-01-01T00:10:00Z')), "it reached the source's keepHistory maxAge"],
+      [decide(history, []), 'the source no longer has keepHistory'],
+    ];
+    for (const [decision, why] of reasons) {
+      assert.deepEqual(historyEvents(decision), [
+        {
+          type: 'Normal',
+          reason: 'CertificateHistoryDropped',
+          action: 'KeepHistory',
+          note: `Previous certificate ${ca1.subject} (SHA-256 ${ca1.fingerprint}) of ${SOURCE} was dropped from the bundle: ${why}`,
+        },
+      ]);
+    }
+    assert.deepEqual(historyEvents(decide(history, [source([ca2])])), [], 'nothing changed, nothing to say');
   });
 });

@@ -11,6 +11,7 @@ import { CertPool, certificatePem, parsePemCertificates } from '@trust-manager/s
 import { parseGoDuration } from '@trust-manager/shared/cli/duration.ts';
 import { formatLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 import type { ReconcileOptions } from './options.ts';
+import type { EventSpec } from './reconcile.ts';
 import { rfc3339 } from './status.ts';
 
 /** The certificates one keepHistory source holds now (after the --filter-* options). */
@@ -152,6 +153,36 @@ export function decideHistory(input: HistoryInput): HistoryDecision {
   }
   decision.history.sort((a, b) => compareStrings(a.source, b.source));
   return decision;
+}
+
+/** The Events a decision reports on the Bundle: one per certificate retired or dropped. */
+export function historyEvents(decision: HistoryDecision): EventSpec[] {
+  return [
+    ...decision.retired.map(({ source, certificate }) =>
+      historyEvent(
+        'CertificateRetired',
+        `Certificate ${certificate.subject} (SHA-256 ${certificate.fingerprint}) is no longer in ${source}; it stays in the bundle until it expires at ${certificate.notAfter} or the source's keepHistory limit or maxAge is reached`,
+      ),
+    ),
+    ...decision.dropped.map(({ source, certificate, reason }) =>
+      historyEvent(
+        'CertificateHistoryDropped',
+        `Previous certificate ${certificate.subject} (SHA-256 ${certificate.fingerprint}) of ${source} was dropped from the bundle: ${DROP_EXPLANATIONS[reason]}`,
+      ),
+    ),
+  ];
+}
+
+const DROP_EXPLANATIONS: Record<DropReason, string> = {
+  Expired: 'it expired',
+  MaxAge: "it reached the source's keepHistory maxAge",
+  Limit: "the source's keepHistory limit was reached",
+  HistoryOff: 'the source no longer has keepHistory',
+  Invalid: 'its status.certHistory entry is not a valid certificate',
+};
+
+function historyEvent(reason: string, note: string): EventSpec {
+  return { type: 'Normal', reason, action: 'KeepHistory', note };
 }
 
 /** The bundle build with the kept previous certificates added, through the same filters as the sources. */
