@@ -139,7 +139,7 @@ async function namespacesFor(count: number): Promise<{ label: string; namespaces
   return { label, namespaces };
 }
 
-test('rotation keeps the old CA until its notAfter: both leaves verify, a restart keeps it, expiry drops it with no other change', async () => {
+test('rotation keeps the old CA until its notAfter: both leaves verify, a restart keeps it, expiry drops it with no other change', async (t) => {
   const { label, namespaces } = await namespacesFor(2);
   const [ns1 = '', ns2 = ''] = namespaces;
   const name = uniqueName('rotate');
@@ -172,6 +172,7 @@ test('rotation keeps the old CA until its notAfter: both leaves verify, a restar
   // Visible in status, with when and from where (the status is written after the targets).
   await historyWhen(name, (history) => history?.[0]?.retired?.length === 1);
   const bundle = await kube.bundle(name);
+  t.diagnostic(`status.certHistory with one seen and one retired CA: ${JSON.stringify(bundle?.status?.certHistory).length} bytes of JSON`);
   const [history] = bundle?.status?.certHistory ?? [];
   assert.equal(history?.source, `Secret ${trustNs}/${secretName}, key ca.crt`);
   assert.deepEqual(history?.seen?.map((record) => record.fingerprint), [fingerprint(newCa)]);
@@ -200,6 +201,7 @@ test('rotation keeps the old CA until its notAfter: both leaves verify, a restar
 
   // Nothing else happens: at the old CA's notAfter the controller drops it by itself.
   for (const ns of namespaces) await waitForTarget(ns, name, certsOf(newCa), 'after the old CA expired');
+  t.diagnostic(`old CA gone from both targets ${Date.now() - Date.parse(retired?.notAfter ?? '')} ms after its notAfter (drop due 1000 ms after it)`);
   assert.ok(Date.now() > Date.parse(retired?.notAfter ?? ''), 'dropped only after notAfter');
   assert.equal((await kube.secret(trustNs, secretName))?.metadata.resourceVersion, rotatedVersion, 'the source did not change');
   assert.equal((await kube.bundle(name))?.metadata.generation, generation, 'the Bundle spec did not change');
