@@ -317,3 +317,50 @@ test('the API server itself refuses out-of-range keepHistory fields, naming the 
   const created = await applyBundle(name, 'any-ca', 'none', {});
   assert.deepEqual(created.spec.sources[0]?.secret?.keepHistory, { limit: 5 });
 });
+
+test('a new leader continues the history of the old one (state in the Bundle status only)', async () => {
+  // Two replicas with leader election replace the single controller of this file.
+  assert.deepEqual(await controller.stop(), { code: 0, signal: null });
+  const leaseNs = await cluster.newNamespace('hist-lease');
+  const replica = (): Promise<ControllerProcess> =>
+    startController(cluster.kubeconfigPath, [
+      `--trust-namespace=${trustNs}`,
+      '--leader-elect=true',
+      `--leader-election-namespace=${leaseNs}`,
+      '--leader-election-lease-duration=4s',
+      '--leader-election-renew-deadline=3s',
+      '--leader-election-retry-period=500ms',
+    ]);
+  const a = await replica();
+  const b = await replica();
+  try {
+    await a.waitForLog('a leads', (line) => line.msg === 'acquired leadership');
+    await waitFor('b ready as a follower', () => b.ready());
+
+    const { label, namespaces } = await namespacesFor(1);
+    const [ns = ''] = namespaces;
+    const name = uniqueName('leader');
+    const secretName = `${name}-ca`;
+    const [ca1, ca2, ca3] = [await newCA('ca-1'), await newCA('ca-2'), await newCA('ca-3')];
+    await applyCASecret(secretName, ca1);
+    await applyBundle(name, secretName, label, {});
+    await waitForTarget(ns, name, certsOf(ca1), 'first CA, leader a');
+    await applyCASecret(secretName, ca2);
+    await waitForTarget(ns, name, certsOf(ca1, ca2), 'rotation, leader a');
+    await historyWhen(name, (history) => history?.[0]?.retired?.length === 1);
+
+    // The leader dies without handing over; meanwhile the target disappears and the CA rotates again.
+    await a.kill9();
+    await kube.delete(CONFIGMAPS, ns, name);
+    await applyCASecret(secretName, ca3);
+    await b.waitForLog('b takes over', (line) => line.msg === 'acquired leadership');
+    await waitForTarget(ns, name, certsOf(ca1, ca2, ca3), 'leader b: CA 1 retired by a, CA 2 retired by b');
+    const history = await historyWhen(name, (entries) => entries?.[0]?.retired?.length === 2);
+    assert.deepEqual(history?.[0]?.retired?.map((record) => record.fingerprint), [fingerprint(ca2), fingerprint(ca1)]);
+    await waitFor('b retired CA 2 (metrics follow the Events)', async () => (await b.metric('trust_manager_bundle_certificate_history', { bundle: name })) === 2);
+    assert.equal(await b.metric('trust_manager_certificate_history_retired_total', { bundle: name }), 1, 'b retired only CA 2');
+  } finally {
+    await a.kill9();
+    await b.stop();
+  }
+});
