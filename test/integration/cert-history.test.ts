@@ -15,7 +15,7 @@ import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testin
 import { KubeClient } from '@trust-manager/shared/kube/client.ts';
 import { BUNDLES, CONFIGMAPS, SECRETS } from '@trust-manager/shared/kube/resource.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
-import { startController, TestKube, waitFor, type ControllerProcess, type SecretObject } from './controller-support.ts';
+import { fastLeaderElectionFlags, startController, TestKube, waitFor, type ControllerProcess, type SecretObject } from './controller-support.ts';
 
 const SELECT = 'cert-history-test.trust-manager.io/select';
 const TARGET_KEY = 'ca.pem';
@@ -139,6 +139,22 @@ async function namespacesFor(count: number): Promise<{ label: string; namespaces
   return { label, namespaces };
 }
 
+/** A Bundle over a fresh CA Secret, targeting one fresh namespace: the first of `caCount` CAs in place and synced. */
+async function rotationSetUp(prefix: string, caCount: number, keepHistory?: KeepHistory): Promise<{ ns: string; label: string; name: string; secretName: string; cas: TestCertificate[] }> {
+  const { label, namespaces } = await namespacesFor(1);
+  const [ns = ''] = namespaces;
+  const name = uniqueName(prefix);
+  const secretName = `${name}-ca`;
+  const cas: TestCertificate[] = [];
+  for (let i = 1; i <= caCount; i++) cas.push(await newCA(`ca-${i}`));
+  const [first] = cas;
+  assert.ok(first);
+  await applyCASecret(secretName, first);
+  await applyBundle(name, secretName, label, keepHistory);
+  await waitForTarget(ns, name, certsOf(first), 'first CA');
+  return { ns, label, name, secretName, cas };
+}
+
 test('rotation keeps the old CA until its notAfter: both leaves verify, a restart keeps it, expiry drops it with no other change', async (t) => {
   const { label, namespaces } = await namespacesFor(2);
   const [ns1 = '', ns2 = ''] = namespaces;
@@ -217,14 +233,8 @@ test('rotation keeps the old CA until its notAfter: both leaves verify, a restar
 });
 
 test('three rotations with a limit of one keep only the newest previous CA', async () => {
-  const { label, namespaces } = await namespacesFor(1);
-  const [ns = ''] = namespaces;
-  const name = uniqueName('limit');
-  const secretName = `${name}-ca`;
-  const [ca1, ca2, ca3, ca4] = [await newCA('ca-1'), await newCA('ca-2'), await newCA('ca-3'), await newCA('ca-4')];
-  await applyCASecret(secretName, ca1);
-  await applyBundle(name, secretName, label, { limit: 1 });
-  await waitForTarget(ns, name, certsOf(ca1), 'first CA');
+  const { ns, name, secretName, cas } = await rotationSetUp('limit', 4, { limit: 1 });
+  const [ca1, ca2, ca3, ca4] = cas as [TestCertificate, TestCertificate, TestCertificate, TestCertificate];
   await applyCASecret(secretName, ca2);
   await waitForTarget(ns, name, certsOf(ca1, ca2), 'rotation 1');
   await applyCASecret(secretName, ca3);
@@ -249,14 +259,8 @@ test('three rotations with a limit of one keep only the newest previous CA', asy
 });
 
 test('removing keepHistory drops the history at once; a status patch clears it deliberately', async () => {
-  const { label, namespaces } = await namespacesFor(1);
-  const [ns = ''] = namespaces;
-  const name = uniqueName('optout');
-  const secretName = `${name}-ca`;
-  const [ca1, ca2, ca3] = [await newCA('ca-1'), await newCA('ca-2'), await newCA('ca-3')];
-  await applyCASecret(secretName, ca1);
-  await applyBundle(name, secretName, label, {});
-  await waitForTarget(ns, name, certsOf(ca1), 'first CA');
+  const { ns, label, name, secretName, cas } = await rotationSetUp('optout', 3, {});
+  const [ca1, ca2, ca3] = cas as [TestCertificate, TestCertificate, TestCertificate];
   await applyCASecret(secretName, ca2);
   await waitForTarget(ns, name, certsOf(ca1, ca2), 'rotation');
 
@@ -278,15 +282,9 @@ test('removing keepHistory drops the history at once; a status patch clears it d
 });
 
 test('without keepHistory the old CA is dropped immediately, exactly as upstream', async () => {
-  const { label, namespaces } = await namespacesFor(1);
-  const [ns = ''] = namespaces;
-  const name = uniqueName('plain');
-  const secretName = `${name}-ca`;
-  const [ca1, ca2] = [await newCA('ca-1'), await newCA('ca-2')];
+  const { ns, name, secretName, cas } = await rotationSetUp('plain', 2);
+  const [ca1, ca2] = cas as [TestCertificate, TestCertificate];
   const oldLeaf = await leafOf(ca1);
-  await applyCASecret(secretName, ca1);
-  await applyBundle(name, secretName, label);
-  await waitForTarget(ns, name, certsOf(ca1), 'first CA');
   await applyCASecret(secretName, ca2);
   const pem = await waitForTarget(ns, name, certsOf(ca2), 'rotation');
   // Byte for byte: the one certificate, canonical PEM, no trailing newline.
@@ -322,29 +320,15 @@ test('a new leader continues the history of the old one (state in the Bundle sta
   // Two replicas with leader election replace the single controller of this file.
   assert.deepEqual(await controller.stop(), { code: 0, signal: null });
   const leaseNs = await cluster.newNamespace('hist-lease');
-  const replica = (): Promise<ControllerProcess> =>
-    startController(cluster.kubeconfigPath, [
-      `--trust-namespace=${trustNs}`,
-      '--leader-elect=true',
-      `--leader-election-namespace=${leaseNs}`,
-      '--leader-election-lease-duration=4s',
-      '--leader-election-renew-deadline=3s',
-      '--leader-election-retry-period=500ms',
-    ]);
+  const replica = (): Promise<ControllerProcess> => startController(cluster.kubeconfigPath, [`--trust-namespace=${trustNs}`, ...fastLeaderElectionFlags(leaseNs)]);
   const a = await replica();
   const b = await replica();
   try {
     await a.waitForLog('a leads', (line) => line.msg === 'acquired leadership');
     await waitFor('b ready as a follower', () => b.ready());
 
-    const { label, namespaces } = await namespacesFor(1);
-    const [ns = ''] = namespaces;
-    const name = uniqueName('leader');
-    const secretName = `${name}-ca`;
-    const [ca1, ca2, ca3] = [await newCA('ca-1'), await newCA('ca-2'), await newCA('ca-3')];
-    await applyCASecret(secretName, ca1);
-    await applyBundle(name, secretName, label, {});
-    await waitForTarget(ns, name, certsOf(ca1), 'first CA, leader a');
+    const { ns, name, secretName, cas } = await rotationSetUp('leader', 3, {});
+    const [ca1, ca2, ca3] = cas as [TestCertificate, TestCertificate, TestCertificate];
     await applyCASecret(secretName, ca2);
     await waitForTarget(ns, name, certsOf(ca1, ca2), 'rotation, leader a');
     await historyWhen(name, (history) => history?.[0]?.retired?.length === 1);
