@@ -64,95 +64,124 @@ export interface HistoryInput {
  */
 export function decideHistory(input: HistoryInput): HistoryDecision {
   const { now } = input;
-  // Status times have second precision; deciding with the same precision keeps a restart exact.
-  const retiredNow = new Date(Math.floor(now.getTime() / 1000) * 1000);
   const previous = new Map<string, SourceCertHistory>();
   for (const entry of input.previous ?? []) if (!previous.has(entry.source)) previous.set(entry.source, entry);
 
   const decision: HistoryDecision = { history: [], include: [], retired: [], dropped: [], keptCount: 0 };
-  const drop = (source: string, certificate: RetiredCertificate, reason: DropReason): void => {
-    decision.dropped.push({ source, certificate, reason });
-  };
-
   for (const current of mergeBySource(input.sources)) {
-    const { source } = current;
-    const limit = historyLimit(current.keepHistory);
-    const maxAgeMs = historyMaxAgeMs(current.keepHistory);
-    const before = previous.get(source);
-    previous.delete(source);
-    const currentPrints = new Set(current.certificates.map((certificate) => certificate.fingerprint));
-
-    // Candidates: what was retired before (re-read from its PEM) plus what left the source just now.
-    const candidates: Array<{ certificate: Certificate; retiredAt: Date; isNew: boolean }> = [];
-    const known = new Set<string>();
-    for (const record of before?.retired ?? []) {
-      const certificate = parseRecord(record);
-      const retiredAt = parseTime(record.retiredAt);
-      if (certificate === undefined || retiredAt === undefined) {
-        drop(source, record, 'Invalid');
-        continue;
-      }
-      if (currentPrints.has(certificate.fingerprint) || known.has(certificate.fingerprint)) continue; // current again, or listed twice
-      known.add(certificate.fingerprint);
-      candidates.push({ certificate, retiredAt, isNew: false });
+    const outcome = decideSource(current, previous.get(current.source), now);
+    previous.delete(current.source);
+    decision.history.push(outcome.entry);
+    decision.include.push(...outcome.include);
+    decision.retired.push(...outcome.retired);
+    decision.dropped.push(...outcome.dropped);
+    decision.keptCount += outcome.include.length;
+    if (outcome.nextDropAt !== undefined && (decision.nextDropAt === undefined || outcome.nextDropAt < decision.nextDropAt)) {
+      decision.nextDropAt = outcome.nextDropAt;
     }
-    for (const record of before?.seen ?? []) {
-      const certificate = parseRecord(record);
-      if (certificate === undefined || currentPrints.has(certificate.fingerprint) || known.has(certificate.fingerprint)) continue;
-      known.add(certificate.fingerprint);
-      candidates.push({ certificate, retiredAt: retiredNow, isNew: true });
-    }
-
-    // Newest retirement first. Status times have second precision, so within one second a retirement
-    // decided now is newer than any recorded one, and recorded ones keep their recorded order; among
-    // certificates leaving together, the one that lives longer comes first.
-    const order = new Map(candidates.map((candidate, index) => [candidate, index]));
-    candidates.sort(
-      (a, b) =>
-        b.retiredAt.getTime() - a.retiredAt.getTime() ||
-        Number(b.isNew) - Number(a.isNew) ||
-        (a.isNew ? b.certificate.notAfter.getTime() - a.certificate.notAfter.getTime() || compareStrings(a.certificate.fingerprint, b.certificate.fingerprint) : 0) ||
-        (order.get(a) ?? 0) - (order.get(b) ?? 0),
-    );
-    const kept: RetiredCertificate[] = [];
-    for (const { certificate, retiredAt, isNew } of candidates) {
-      const record = retiredRecord(certificate, retiredAt);
-      const ageDeadline = maxAgeMs === undefined ? undefined : retiredAt.getTime() + maxAgeMs;
-      const reason: DropReason | undefined =
-        now.getTime() > certificate.notAfter.getTime()
-          ? 'Expired'
-          : ageDeadline !== undefined && now.getTime() >= ageDeadline
-            ? 'MaxAge'
-            : kept.length >= limit
-              ? 'Limit'
-              : undefined;
-      // A certificate that leaves its source already out of bounds was never history: nothing to report.
-      if (reason !== undefined) {
-        if (!isNew) drop(source, record, reason);
-      } else {
-        kept.push(record);
-        if (isNew) decision.retired.push({ source, certificate: record });
-        decision.include.push(certificate);
-        // Valid through notAfter inclusive: drop just after it.
-        const dropAt = Math.min(certificate.notAfter.getTime() + 1000, ageDeadline ?? Number.POSITIVE_INFINITY);
-        if (decision.nextDropAt === undefined || dropAt < decision.nextDropAt.getTime()) decision.nextDropAt = new Date(dropAt);
-      }
-    }
-
-    decision.keptCount += kept.length;
-    decision.history.push({
-      source,
-      seen: uniqueByFingerprint(current.certificates).map(certificateRecord),
-      ...(kept.length > 0 ? { retired: kept } : {}),
-    });
   }
-
   // Sources no longer kept (keepHistory removed, or the source itself removed): history goes at once.
   for (const [source, entry] of previous) {
-    for (const record of entry.retired ?? []) drop(source, record, 'HistoryOff');
+    for (const record of entry.retired ?? []) decision.dropped.push({ source, certificate: record, reason: 'HistoryOff' });
   }
   decision.history.sort((a, b) => compareStrings(a.source, b.source));
   return decision;
+}
+
+/** A previous certificate of one source, and whether it left the source in this decision. */
+interface Candidate {
+  certificate: Certificate;
+  retiredAt: Date;
+  isNew: boolean;
+}
+
+interface SourceOutcome {
+  entry: SourceCertHistory;
+  include: Certificate[];
+  retired: HistoryChange[];
+  dropped: Array<HistoryChange & { reason: DropReason }>;
+  nextDropAt?: Date;
+}
+
+function decideSource(current: HistorySource, before: SourceCertHistory | undefined, now: Date): SourceOutcome {
+  const { source } = current;
+  const limit = historyLimit(current.keepHistory);
+  const maxAgeMs = historyMaxAgeMs(current.keepHistory);
+  const { candidates, invalid } = candidatesOf(before, current.certificates, now);
+  const outcome: SourceOutcome = {
+    entry: { source, seen: uniqueByFingerprint(current.certificates).map(certificateRecord) },
+    include: [],
+    retired: [],
+    dropped: invalid.map((record) => ({ source, certificate: record, reason: 'Invalid' as const })),
+  };
+  const kept: RetiredCertificate[] = [];
+  for (const { certificate, retiredAt, isNew } of candidates.sort(byRecency(candidates))) {
+    const record = retiredRecord(certificate, retiredAt);
+    const ageDeadline = maxAgeMs === undefined ? undefined : retiredAt.getTime() + maxAgeMs;
+    const reason: DropReason | undefined =
+      now.getTime() > certificate.notAfter.getTime()
+        ? 'Expired'
+        : ageDeadline !== undefined && now.getTime() >= ageDeadline
+          ? 'MaxAge'
+          : kept.length >= limit
+            ? 'Limit'
+            : undefined;
+    if (reason !== undefined) {
+      // A certificate that leaves its source already out of bounds was never history: nothing to report.
+      if (!isNew) outcome.dropped.push({ source, certificate: record, reason });
+      continue;
+    }
+    kept.push(record);
+    outcome.include.push(certificate);
+    if (isNew) outcome.retired.push({ source, certificate: record });
+    // Valid through notAfter inclusive: drop just after it.
+    const dropAt = new Date(Math.min(certificate.notAfter.getTime() + 1000, ageDeadline ?? Number.POSITIVE_INFINITY));
+    if (outcome.nextDropAt === undefined || dropAt < outcome.nextDropAt) outcome.nextDropAt = dropAt;
+  }
+  if (kept.length > 0) outcome.entry.retired = kept;
+  return outcome;
+}
+
+/**
+ * What was retired before (re-read from its PEM; unreadable entries are `invalid`) plus what was seen
+ * before and is gone now. Certificates at the source now are not history.
+ */
+function candidatesOf(before: SourceCertHistory | undefined, current: readonly Certificate[], now: Date): { candidates: Candidate[]; invalid: RetiredCertificate[] } {
+  // Status times have second precision; deciding with the same precision keeps a restart exact.
+  const retiredNow = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const skip = new Set(current.map((certificate) => certificate.fingerprint));
+  const candidates: Candidate[] = [];
+  const invalid: RetiredCertificate[] = [];
+  for (const record of before?.retired ?? []) {
+    const certificate = parseRecord(record);
+    const retiredAt = parseTime(record.retiredAt);
+    if (certificate === undefined || retiredAt === undefined) invalid.push(record);
+    else if (!skip.has(certificate.fingerprint)) {
+      skip.add(certificate.fingerprint);
+      candidates.push({ certificate, retiredAt, isNew: false });
+    }
+  }
+  for (const record of before?.seen ?? []) {
+    const certificate = parseRecord(record);
+    if (certificate === undefined || skip.has(certificate.fingerprint)) continue;
+    skip.add(certificate.fingerprint);
+    candidates.push({ certificate, retiredAt: retiredNow, isNew: true });
+  }
+  return { candidates, invalid };
+}
+
+/**
+ * Newest retirement first. Status times have second precision, so within one second a retirement
+ * decided now is newer than any recorded one, and recorded ones keep their recorded order; among
+ * certificates leaving together, the one that lives longer comes first.
+ */
+function byRecency(candidates: readonly Candidate[]): (a: Candidate, b: Candidate) => number {
+  const order = new Map(candidates.map((candidate, index) => [candidate, index]));
+  return (a, b) =>
+    b.retiredAt.getTime() - a.retiredAt.getTime() ||
+    Number(b.isNew) - Number(a.isNew) ||
+    (a.isNew ? b.certificate.notAfter.getTime() - a.certificate.notAfter.getTime() || compareStrings(a.certificate.fingerprint, b.certificate.fingerprint) : 0) ||
+    (order.get(a) ?? 0) - (order.get(b) ?? 0);
 }
 
 /** The Events a decision reports on the Bundle: one per certificate retired or dropped. */
