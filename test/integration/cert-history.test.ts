@@ -27,6 +27,8 @@ let kube: TestKube;
 let trustNs: string;
 let controller: ControllerProcess;
 let workDir: string;
+/** Bundles this file created: removed at the end, so that later test files' controllers never see them. */
+const createdBundles = new Set<string>();
 
 const controllerArgs = (): string[] => [`--trust-namespace=${trustNs}`, '--leader-elect=false', '-v=2'];
 
@@ -41,6 +43,7 @@ before(async () => {
 });
 
 after(async () => {
+  for (const name of createdBundles) await kube.delete(BUNDLES, undefined, name);
   await controller?.stop();
   rmSync(workDir, { recursive: true, force: true });
   await kube?.client.close();
@@ -75,6 +78,7 @@ async function applyCASecret(name: string, ca: TestCertificate): Promise<string>
 }
 
 async function applyBundle(name: string, secretName: string, namespaceLabel: string, keepHistory?: KeepHistory): Promise<Bundle> {
+  createdBundles.add(name);
   return kube.applyBundle(name, {
     sources: [{ secret: { name: secretName, key: 'ca.crt', ...(keepHistory !== undefined ? { keepHistory } : {}) } }],
     target: { configMap: { key: TARGET_KEY }, namespaceSelector: { matchLabels: { [SELECT]: namespaceLabel } } },
