@@ -1,6 +1,7 @@
 // Prometheus metrics of the controller (prom-client, served at /metrics on --metrics-port).
 import type { CertificateSummary } from '@trust-manager/shared/certs/pool.ts';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DROP_REASONS, type DropReason } from './core/history.ts';
 
 export type ReconcileResult = 'success' | 'error';
 
@@ -16,6 +17,9 @@ export class ControllerMetrics {
   readonly #targetsSynced: Gauge<'bundle'>;
   readonly #targetsFailed: Gauge<'bundle'>;
   readonly #leader: Gauge;
+  readonly #historyKept: Gauge<'bundle'>;
+  readonly #historyRetired: Counter<'bundle'>;
+  readonly #historyDropped: Counter<'bundle' | 'reason'>;
 
   constructor() {
     const registers = [this.registry];
@@ -41,6 +45,24 @@ export class ControllerMetrics {
     });
     this.#targetsSynced = new Gauge({ name: 'trust_manager_bundle_targets_synced', help: 'Targets of the Bundle that were up to date after its last reconcile.', labelNames: ['bundle'], registers });
     this.#targetsFailed = new Gauge({ name: 'trust_manager_bundle_targets_failed', help: 'Targets of the Bundle whose write failed in its last reconcile.', labelNames: ['bundle'], registers });
+    this.#historyKept = new Gauge({
+      name: 'trust_manager_bundle_certificate_history',
+      help: 'Previous certificates of keepHistory sources kept in the Bundle.',
+      labelNames: ['bundle'],
+      registers,
+    });
+    this.#historyRetired = new Counter({
+      name: 'trust_manager_certificate_history_retired_total',
+      help: 'Certificates that left a keepHistory source and were kept in the Bundle.',
+      labelNames: ['bundle'],
+      registers,
+    });
+    this.#historyDropped = new Counter({
+      name: 'trust_manager_certificate_history_dropped_total',
+      help: 'Previous certificates dropped from the Bundle, by reason (Expired, MaxAge, Limit, HistoryOff, Invalid).',
+      labelNames: ['bundle', 'reason'],
+      registers,
+    });
     this.#leader = new Gauge({ name: 'trust_manager_leader', help: '1 while this replica is the leader (or leader election is off).', registers });
   }
 
@@ -69,9 +91,22 @@ export class ControllerMetrics {
     this.#targetsFailed.set({ bundle }, failed);
   }
 
+  bundleCertificateHistory(bundle: string, kept: number): void {
+    this.#historyKept.set({ bundle }, kept);
+  }
+
+  certificateRetired(bundle: string): void {
+    this.#historyRetired.inc({ bundle });
+  }
+
+  certificateHistoryDropped(bundle: string, reason: DropReason): void {
+    this.#historyDropped.inc({ bundle, reason });
+  }
+
   /** A deleted Bundle leaves no series behind. */
   forgetBundle(bundle: string): void {
-    for (const gauge of [this.#certificates, this.#earliestExpiry, this.#targetsSynced, this.#targetsFailed]) gauge.remove({ bundle });
+    for (const gauge of [this.#certificates, this.#earliestExpiry, this.#targetsSynced, this.#targetsFailed, this.#historyKept, this.#historyRetired]) gauge.remove({ bundle });
+    for (const reason of DROP_REASONS) this.#historyDropped.remove({ bundle, reason });
   }
 
   leader(isLeader: boolean): void {

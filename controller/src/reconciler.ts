@@ -12,6 +12,7 @@ import type { KubeObject } from './kube/object.ts';
 import { BUNDLES, CLUSTER_TRUST_BUNDLES, CONFIGMAPS, SECRETS, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
 import { ApplyBodySerializer } from './apply-body.ts';
 import type { Caches } from './caches.ts';
+import { decideHistory, historyEvents, withHistoryCertificates, type HistoryDecision } from './core/history.ts';
 import type { ReconcileOptions } from './core/options.ts';
 import { applyFailure, clusterTrustBundleApplyFailure, planReconcile, type EventSpec, type ReconcilePlan, type StatusDecision } from './core/reconcile.ts';
 import { buildBundleSources } from './core/sources.ts';
@@ -71,15 +72,22 @@ export class Reconciler {
     }
 
     const now = this.#now();
+    let sources = buildBundleSources(bundle, caches.sourceReader, options, now);
+    let history: HistoryDecision | undefined;
+    if (sources.ok) {
+      history = decideHistory({ previous: bundle.status?.certHistory, sources: sources.historySources ?? [], now });
+      sources = { ...sources, ...withHistoryCertificates(sources, history.include, options, now) };
+    }
     const plan = planReconcile({
       bundle,
-      sources: buildBundleSources(bundle, caches.sourceReader, options, now),
+      sources,
       namespaces: caches.namespaceInfos(),
       existingTargets: caches.targetsOf(name),
       existingClusterTrustBundles: caches.clusterTrustBundlesOf(name),
       options,
       now,
       encode: this.#encodings.encode,
+      ...(history !== undefined ? { certHistory: history.history } : {}),
     });
     const { outcome } = plan;
     if (outcome.certificates !== undefined) metrics?.bundleCertificates(name, outcome.certificates);
@@ -111,7 +119,26 @@ export class Reconciler {
     if (plan.event?.type === 'Warning') log.warn({ reason: plan.event.reason }, plan.event.note);
     else if (plan.apply.length > 0 || plan.prune.length > 0) log.info({ written: plan.apply.length, cleanedUp: plan.prune.length }, 'synced');
     if (plan.error !== undefined) throw new ReconcileError(plan.error);
-    return {};
+    if (history === undefined || !outcome.synced) return {};
+    // Only now is the history in status: report it once, and come back when a kept certificate must go.
+    await this.#reportHistory(bundle, history, log);
+    return history.nextDropAt === undefined ? {} : { requeueAfterMs: requeueDelay(history.nextDropAt, now) };
+  }
+
+  async #reportHistory(bundle: Bundle, history: HistoryDecision, log: Logger): Promise<void> {
+    const name = bundle.metadata.name;
+    const { metrics } = this.#deps;
+    for (const { source, certificate } of history.retired) {
+      log.info({ source, fingerprint: certificate.fingerprint, notAfter: certificate.notAfter }, 'kept a previous certificate of a keepHistory source');
+    }
+    for (const { source, certificate, reason } of history.dropped) {
+      log.info({ source, fingerprint: certificate.fingerprint, reason }, 'dropped a previous certificate from the bundle');
+    }
+    for (const event of historyEvents(history)) await this.#record(bundle, event);
+    // Metrics last: once they show a change, its Events exist too.
+    for (let i = 0; i < history.retired.length; i++) metrics?.certificateRetired(name);
+    for (const { reason } of history.dropped) metrics?.certificateHistoryDropped(name, reason);
+    metrics?.bundleCertificateHistory(name, history.keptCount);
   }
 
   /** Unselected targets: drop our keys; delete what is left empty. Failures are only logged (upstream). */
@@ -217,6 +244,13 @@ export class Reconciler {
     return this.#deps.caches.targetResourceVersion(kind as TargetKind, namespace, rest.join('/'));
   }
 }
+
+/** Until `at`, at most MAX_REQUEUE_MS at a time (timers overflow past 24.8 days; the next reconcile re-decides). */
+function requeueDelay(at: Date, now: Date): number {
+  return Math.max(0, Math.min(at.getTime() - now.getTime(), MAX_REQUEUE_MS));
+}
+
+const MAX_REQUEUE_MS = 12 * 60 * 60 * 1000;
 
 function resourceOf(kind: TargetKind): ResourceType {
   return kind === 'ConfigMap' ? CONFIGMAPS : SECRETS;

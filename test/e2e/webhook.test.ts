@@ -119,6 +119,16 @@ test('a source in a namespace that is not allowed is denied (the CRD keeps the n
   );
 });
 
+test('keepHistory: the webhook denies a zero maxAge the schema lets through, with its field path; valid fields are accepted', async () => {
+  const withHistory = (keepHistory: unknown) =>
+    bundle(uniqueName('history'), { sources: [{ secret: { name: 'root-ca', key: 'ca.crt', keepHistory } }], target: { configMap: { key: 'ca.crt' } } });
+  const zero = await apply(withHistory({ maxAge: '0s' }));
+  assert.notEqual(zero.code, 0);
+  assert.match(zero.stderr, /admission webhook "trust\.cert-manager\.io" denied the request: spec\.sources\[0\]\.secret\.keepHistory\.maxAge: Invalid value: "0s": must be a positive duration, such as 720h/);
+  const good = await apply(withHistory({ limit: 2, maxAge: '720h' }));
+  assert.equal(good.code, 0, good.stderr);
+});
+
 test('certificate warnings are shown by kubectl and the Bundle is still created', async () => {
   const name = uniqueName('warned');
   const result = await apply(bundle(name, { sources: [{ inLine: leafPem }], target: { configMap: { key: 'ca.crt' } } }));

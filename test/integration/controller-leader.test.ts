@@ -11,7 +11,7 @@ import { KubeClient } from '@trust-manager/shared/kube/client.ts';
 import type { Lease } from '@trust-manager/controller/kube/leader-election.ts';
 import { BUNDLES, LEASES } from '@trust-manager/shared/kube/resource.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
-import { startController, TestKube, waitFor, type ControllerProcess } from './controller-support.ts';
+import { fastLeaderElectionFlags, startController, TestKube, waitFor, type ControllerProcess } from './controller-support.ts';
 
 const SELECT = 'leader-test.trust-manager.io/select';
 
@@ -27,14 +27,7 @@ let ca3: TestCertificate;
 const running: ControllerProcess[] = [];
 
 async function replica(): Promise<ControllerProcess> {
-  const proc = await startController(cluster.kubeconfigPath, [
-    `--trust-namespace=${trustNs}`,
-    '--leader-elect=true',
-    `--leader-election-namespace=${leaseNs}`,
-    '--leader-election-lease-duration=4s',
-    '--leader-election-renew-deadline=3s',
-    '--leader-election-retry-period=500ms',
-  ]);
+  const proc = await startController(cluster.kubeconfigPath, [`--trust-namespace=${trustNs}`, ...fastLeaderElectionFlags(leaseNs)]);
   running.push(proc);
   return proc;
 }

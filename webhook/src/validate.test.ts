@@ -91,3 +91,22 @@ test('junk is contained: __proto__ members and deep nesting under unknown fields
   assert.equal(denial(bundle({ sources: [{ useDefaultCAs: true }], junk: deep })), '');
   assert.match(denial(bundle({ sources: deep })), /must be of type object/);
 });
+
+test('keepHistory (our extension): limit in range, maxAge a positive duration, each error at its field path', () => {
+  const withHistory = (keepHistory: unknown, kind = 'secret'): unknown => bundle({ sources: [{ [kind]: { name: 'root-ca', key: 'ca.crt', keepHistory } }], target: cmTarget });
+  for (const valid of [{}, { limit: 1 }, { limit: 10 }, { maxAge: '720h' }, { limit: 3, maxAge: '1h30m' }, { maxAge: '90s' }]) {
+    assert.equal(denial(withHistory(valid)), '', JSON.stringify(valid));
+    assert.equal(denial(withHistory(valid, 'configMap')), '', JSON.stringify(valid));
+  }
+  const cases: [unknown, string][] = [
+    [{ limit: 0 }, 'spec.sources[0].secret.keepHistory.limit: Invalid value: 0: spec.sources[0].secret.keepHistory.limit in body should be greater than or equal to 1'],
+    [{ limit: 11 }, 'spec.sources[0].secret.keepHistory.limit: Invalid value: 11: spec.sources[0].secret.keepHistory.limit in body should be less than or equal to 10'],
+    [{ limit: 'two' }, 'spec.sources[0].secret.keepHistory.limit: Invalid value: "string": spec.sources[0].secret.keepHistory.limit in body must be of type integer: "string"'],
+    [{ maxAge: '0s' }, 'spec.sources[0].secret.keepHistory.maxAge: Invalid value: "0s": must be a positive duration, such as 720h'],
+    [{ maxAge: '30d' }, "spec.sources[0].secret.keepHistory.maxAge: Invalid value: \"30d\": spec.sources[0].secret.keepHistory.maxAge in body should match '^([0-9]+(\\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$'"],
+    [{ maxAge: '-1h' }, "spec.sources[0].secret.keepHistory.maxAge: Invalid value: \"-1h\": spec.sources[0].secret.keepHistory.maxAge in body should match '^([0-9]+(\\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$'"],
+    [true, 'spec.sources[0].secret.keepHistory: Invalid value: "boolean": spec.sources[0].secret.keepHistory in body must be of type object: "boolean"'],
+  ];
+  for (const [keepHistory, expected] of cases) assert.equal(denial(withHistory(keepHistory)), expected, JSON.stringify(keepHistory));
+  assert.match(denial(withHistory({ maxAge: '0h0m' }, 'configMap')), /^spec\.sources\[0\]\.configMap\.keepHistory\.maxAge: Invalid value: "0h0m": must be a positive duration/);
+});

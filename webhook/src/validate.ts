@@ -20,9 +20,11 @@ import {
   typeInvalid,
   type FieldError,
 } from '@trust-manager/shared/api/field-error.ts';
-import { bundleSchema, type StructuralSchema } from '@trust-manager/shared/api/schema.ts';
+import { DURATION_PATTERN, bundleSchema, type StructuralSchema } from '@trust-manager/shared/api/schema.ts';
 import type { ClusterTrustBundleAvailability } from '@trust-manager/shared/api/cluster-trust-bundle.ts';
 import { allowedSourceNamespaces, disallowedSourceNamespaces, type SourceNamespaceSettings } from '@trust-manager/shared/api/source-namespaces.ts';
+import { parseGoDuration } from '@trust-manager/shared/cli/duration.ts';
+import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 import type { Bundle, BundleSource, SourceObjectKeySelector, TargetMetadata } from '@trust-manager/shared/api/types.ts';
 import { validateLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 import { validateAnnotations, validateLabels } from '@trust-manager/shared/selectors/label-validation.ts';
@@ -85,6 +87,7 @@ export function validateBundle(input: unknown, options: ValidationOptions): Vali
     ...(bundle.spec?.target?.clusterTrustBundle?.metadata
       ? targetMetadataErrors(bundle.spec.target.clusterTrustBundle.metadata, 'spec.target.clusterTrustBundle.metadata')
       : []),
+    ...keepHistoryErrors(bundle),
     ...(upstreamErrors.length === 0 ? inLineProblems : []),
   ];
   warnings.push(...clusterTrustBundleWarnings(bundle, options.clusterTrustBundles, nonCAInLine));
@@ -160,6 +163,8 @@ function toFieldError(error: ErrorObject): FieldError {
       return invalid(path, data, `${path} in body should match '${String(params.pattern)}'`);
     case 'minimum':
       return invalid(path, data, `${path} in body should be greater than or equal to ${limit}`);
+    case 'maximum':
+      return invalid(path, data, `${path} in body should be less than or equal to ${limit}`);
     default:
       return invalid(path, data, `${path} ${error.message ?? 'is invalid'}`);
   }
@@ -309,6 +314,33 @@ function sourceNamespaceErrors(bundle: Bundle, options: ValidationOptions): Fiel
     ),
   );
 }
+
+/**
+ * keepHistory (docs/ca-rotation.md): the schema bounds limit and the shape of maxAge; a zero maxAge
+ * would drop every previous certificate at once, which is not keeping history. No other option
+ * conflicts: the field exists only on configMap/secret sources, whose content changes in place.
+ */
+function keepHistoryErrors(bundle: Bundle): FieldError[] {
+  const errors: FieldError[] = [];
+  (bundle.spec?.sources ?? []).forEach((source, index) => {
+    for (const kind of ['configMap', 'secret'] as const) {
+      const maxAge = source[kind]?.keepHistory?.maxAge;
+      if (typeof maxAge !== 'string' || !DURATION_REGEXP.test(maxAge)) continue; // the schema reports it
+      const path = childPath(indexPath('spec.sources', index), kind, 'keepHistory', 'maxAge');
+      let ms: number;
+      try {
+        ms = parseGoDuration(maxAge);
+      } catch (err) {
+        errors.push(invalid(path, maxAge, errorMessage(err)));
+        continue;
+      }
+      if (ms <= 0) errors.push(invalid(path, maxAge, 'must be a positive duration, such as 720h'));
+    }
+  });
+  return errors;
+}
+
+const DURATION_REGEXP = new RegExp(DURATION_PATTERN, 'u');
 
 function inLineErrors(bundle: Bundle, now: Date, warnings: string[], nonCAInLine: Map<number, number>): FieldError[] {
   const errors: FieldError[] = [];

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import type { V1ManagedFieldsEntry } from '@kubernetes/client-node';
-import type { Bundle, BundleCondition, BundleStatus, BundleTarget } from '@trust-manager/shared/api/types.ts';
+import type { Bundle, BundleCondition, BundleStatus, BundleTarget, SourceCertHistory } from '@trust-manager/shared/api/types.ts';
 import type { Certificate } from '@trust-manager/shared/certs/certificate.ts';
 import type { ReconcileOptions } from './options.ts';
 import { type NamespaceInfo, type ReconcileInput, type ReconcilePlan, applyFailure, planReconcile } from './reconcile.ts';
@@ -662,5 +662,52 @@ describe('ClusterTrustBundle target (our extension)', () => {
     const result = plan({ bundle: b, options: CTB_OPTIONS, existingClusterTrustBundles: [existing] });
     assert.deepEqual(result.clusterTrustBundle, { delete: [{ name: BUNDLE_NAME, uid: 'ctb-uid' }] });
     assertSynced(result, ALL_NAMESPACES_MESSAGE, CERT_FIELDS, EARLIER_TEXT);
+  });
+});
+
+describe('status.certHistory (keepHistory sources)', () => {
+  const HISTORY: SourceCertHistory[] = [
+    {
+      source: 'Secret trust-namespace/source-secret, key secret-key',
+      seen: [{ fingerprint: 'bb', subject: 'CN=bb', notAfter: '2030-06-15T12:00:00Z', pem: 'PEM-BB' }],
+      retired: [{ fingerprint: 'aa', subject: 'CN=aa', notAfter: '2031-01-01T00:00:00Z', retiredAt: NOW_TEXT, pem: 'PEM-AA' }],
+    },
+  ];
+
+  test('a new history is written with the status, alongside the certificate fields', () => {
+    const b = bundle(undefined, syncedStatus());
+    const result = plan({ bundle: b, existingTargets: syncedTargets(b), certHistory: HISTORY });
+    assertSynced(result, ALL_NAMESPACES_MESSAGE, { ...CERT_FIELDS, certHistory: HISTORY }, EARLIER_TEXT);
+    assert.deepEqual(result.apply, []);
+  });
+
+  test('an unchanged history costs no write, whatever the key order the API server returns', () => {
+    const sortKeys = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(sortKeys)
+        : typeof value === 'object' && value !== null
+          ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, member]) => [key, sortKeys(member)]))
+          : value;
+    const served = sortKeys(HISTORY) as SourceCertHistory[];
+    assert.notEqual(JSON.stringify(served), JSON.stringify(HISTORY), 'the served form really has another key order');
+    const b = bundle(undefined, syncedStatus(ALL_NAMESPACES_MESSAGE, { certHistory: served }));
+    const result = plan({ bundle: b, existingTargets: syncedTargets(b), certHistory: structuredClone(HISTORY) });
+    assert.deepEqual(result, nothingToDo());
+  });
+
+  test('an emptied history (opt-in removed) removes the field', () => {
+    const b = bundle(undefined, syncedStatus(ALL_NAMESPACES_MESSAGE, { certHistory: HISTORY }));
+    assertSynced(plan({ bundle: b, existingTargets: syncedTargets(b), certHistory: [] }), ALL_NAMESPACES_MESSAGE, CERT_FIELDS, EARLIER_TEXT);
+    assertSynced(plan({ bundle: b, existingTargets: syncedTargets(b) }), ALL_NAMESPACES_MESSAGE, CERT_FIELDS, EARLIER_TEXT);
+  });
+
+  test('a source failure and a target failure keep the history as it is (it is not lost while sources are broken)', () => {
+    const b = bundle(undefined, syncedStatus(ALL_NAMESPACES_MESSAGE, { certHistory: HISTORY }));
+    const failed = plan({ bundle: b, sources: { ok: false, reason: 'SourceNotFound', message: 'gone', retry: false } });
+    assert.ok(failed.status.write);
+    assert.deepEqual(failed.status.body.status.certHistory, HISTORY);
+    const applyFailed = applyFailure(b, { kind: 'ConfigMap', namespace: 'ns-1', name: BUNDLE_NAME }, 'boom', NOW);
+    assert.ok(applyFailed.status.write);
+    assert.deepEqual(applyFailed.status.body.status.certHistory, HISTORY);
   });
 });

@@ -5,7 +5,7 @@
 
 import { aggregateMessage, goQuote } from '@trust-manager/shared/api/field-error.ts';
 import { BUNDLE_LABEL } from '@trust-manager/shared/api/constants.ts';
-import type { Bundle } from '@trust-manager/shared/api/types.ts';
+import type { Bundle, SourceCertHistory } from '@trust-manager/shared/api/types.ts';
 import { summarizeCertificates, type CertificateSummary } from '@trust-manager/shared/certs/pool.ts';
 import { formatLabelSelector, matchesLabelSelector, validateLabelSelector } from '@trust-manager/shared/selectors/label-selector.ts';
 import { compareStrings } from '@trust-manager/shared/text/compare.ts';
@@ -71,6 +71,8 @@ export interface ReconcileInput {
   now: Date;
   /** Defaults to encodeBundle; pass EncodingCache.encode to reuse encodings across reconciles. */
   encode?: BundleEncoder;
+  /** The new status.certHistory (history.ts); `sources` then already holds the kept certificates. */
+  certHistory?: SourceCertHistory[];
 }
 
 export interface ReconcilePlan {
@@ -174,6 +176,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     ...(sources.defaultCAVersion !== undefined ? { defaultCAVersion: sources.defaultCAVersion } : {}),
     ...certificateFields(certificates),
     ...(ctbStatus !== undefined ? { clusterTrustBundle: ctbStatus } : {}),
+    ...(input.certHistory !== undefined && input.certHistory.length > 0 ? { certHistory: input.certHistory } : {}),
   };
   const condition =
     ctb.problem !== undefined

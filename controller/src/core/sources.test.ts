@@ -467,3 +467,45 @@ describe('clusterTrustBundle sources (our extension)', () => {
     }
   });
 });
+
+describe('keepHistory sources (our extension)', () => {
+  const fingerprints = (certs: readonly { fingerprint: string }[]): string[] => certs.map((c) => c.fingerprint).sort();
+  const of = (...certs: TestCertificate[]): string[] => fingerprints(certs.flatMap((c) => parsePemCertificates(c.pem)));
+
+  test('each keepHistory source reports what it holds on its own, after the filters; the bundle is unchanged', () => {
+    const reader = new FakeReader({
+      secrets: [secret('root-ca', { 'ca.crt': cert1.pem + expired.pem }, { type: 'kubernetes.io/tls' })],
+      configMaps: [configMap('other', { 'ca.crt': cert2.pem })],
+    });
+    const sources: BundleSource[] = [
+      { secret: { name: 'root-ca', key: 'ca.crt', keepHistory: { limit: 2 } } },
+      { configMap: { name: 'other', key: 'ca.crt' } },
+      { inLine: cert3.pem },
+    ];
+    const result = build(sources, reader, { ...OPTIONS, filterExpiredCertificates: true });
+    assertCertificates(result, [cert1, cert2, cert3]);
+    assert.ok(result.ok);
+    assert.deepEqual(
+      result.historySources?.map((source) => [source.source, source.keepHistory, fingerprints(source.certificates)]),
+      [['Secret trust-namespace/root-ca, key ca.crt', { limit: 2 }, of(cert1)]],
+    );
+  });
+
+  test('no keepHistory source: no historySources field, the result is exactly as before', () => {
+    const reader = new FakeReader({ configMaps: [configMap('other', { 'ca.crt': cert2.pem })] });
+    const result = build([{ configMap: { name: 'other', key: 'ca.crt' } }], reader);
+    assert.ok(result.ok);
+    assert.equal('historySources' in result, false);
+  });
+
+  test('a selector source with keepHistory reports every selected object together', () => {
+    const reader = new FakeReader({
+      configMaps: [configMap('a', { 'ca.crt': cert1.pem }, {}, { ca: 'yes' }), configMap('b', { 'ca.crt': cert4.pem }, {}, { ca: 'yes' })],
+    });
+    const result = build([{ configMap: { selector: { matchLabels: { ca: 'yes' } }, key: 'ca.crt', keepHistory: {} } }], reader);
+    assert.ok(result.ok);
+    assert.deepEqual(result.historySources?.map((source) => [source.source, fingerprints(source.certificates)]), [
+      ['ConfigMap trust-namespace selected by {ca=yes}, key ca.crt', of(cert1, cert4)],
+    ]);
+  });
+});

@@ -12,6 +12,7 @@ import { packageStringID } from '../package/package.ts';
 import { availabilityProblem, clusterTrustBundleNotFound, firstClusterTrustBundleSource, selectClusterTrustBundles, type ClusterTrustBundleObject, type ClusterTrustBundleReader } from './cluster-trust-bundles.ts';
 import { compareStrings } from '@trust-manager/shared/text/compare.ts';
 import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
+import { type HistorySource, sourceKey } from './history.ts';
 import type { ReconcileOptions } from './options.ts';
 
 /** Read access to source objects. Returns objects as the API server serves them (base64 in Secret data and ConfigMap binaryData). */
@@ -40,6 +41,8 @@ export type SourcesResult =
       certificates: Certificate[];
       /** StringID of the default package when a source has `useDefaultCAs: true`. */
       defaultCAVersion?: string;
+      /** What each keepHistory source holds now; absent when no source keeps history. */
+      historySources?: HistorySource[];
     }
   | {
       ok: false;
@@ -69,19 +72,35 @@ export function buildBundleSources(bundle: Bundle, reader: SourceReader, options
     return { ok: false, reason: ctbProblem.reason as SourceFailureReason, message: ctbProblem.message, retry: false };
   }
 
-  const pool = new CertPool({
-    filterExpired: options.filterExpiredCertificates,
-    filterNonCA: options.filterNonCACerts,
-    now,
-  });
+  const newPool = (): CertPool =>
+    new CertPool({
+      filterExpired: options.filterExpiredCertificates,
+      filterNonCA: options.filterNonCACerts,
+      now,
+    });
+  const pool = newPool();
   let defaultCAVersion: string | undefined;
+  const historySources: HistorySource[] = [];
+  // A keepHistory source is read into a pool of its own first: its history needs its certificates alone.
+  const readSource = (kind: 'ConfigMap' | 'Secret', ref: SourceObjectKeySelector, add: typeof addSecretSource): void => {
+    const namespace = sourceNamespace(ref, options.trustNamespace);
+    if (ref.keepHistory === undefined) {
+      add(pool, reader, namespace, ref);
+      return;
+    }
+    const own = newPool();
+    add(own, reader, namespace, ref);
+    const certificates = own.certificates();
+    for (const certificate of certificates) pool.addCertificate(certificate);
+    historySources.push({ source: sourceKey(kind, namespace, ref), keepHistory: ref.keepHistory, certificates });
+  };
 
   try {
     for (const source of bundle.spec.sources) {
       if (source.configMap !== undefined) {
-        addConfigMapSource(pool, reader, sourceNamespace(source.configMap, options.trustNamespace), source.configMap);
+        readSource('ConfigMap', source.configMap, addConfigMapSource);
       } else if (source.secret !== undefined) {
-        addSecretSource(pool, reader, sourceNamespace(source.secret, options.trustNamespace), source.secret);
+        readSource('Secret', source.secret, addSecretSource);
       } else if (source.inLine !== undefined) {
         addPem(pool, source.inLine, 'inline source contains invalid PEM data');
       } else if (source.useDefaultCAs === true) {
@@ -111,6 +130,7 @@ export function buildBundleSources(bundle: Bundle, reader: SourceReader, options
     pem: pool.toPem(),
     certificates: pool.certificates(),
     ...(defaultCAVersion !== undefined ? { defaultCAVersion } : {}),
+    ...(historySources.length > 0 ? { historySources } : {}),
   };
 }
 

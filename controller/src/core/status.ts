@@ -1,6 +1,7 @@
 // Bundle status decisions (upstream-compatibility.md 4.2 steps 2, 9, 11, 12): the Synced condition, its
 // transition time, defaultCAVersion, our certificate fields, and the status apply body.
 
+import { isDeepStrictEqual } from 'node:util';
 import { API_VERSION, CONDITION_SYNCED, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle, BundleCondition, BundleStatus, ClusterTrustBundleStatus } from '@trust-manager/shared/api/types.ts';
 import type { CertificateSummary } from '@trust-manager/shared/certs/pool.ts';
@@ -20,7 +21,7 @@ export interface BundleStatusApply {
 export type StatusDecision = { write: false } | { write: true; body: BundleStatusApply };
 
 /** The status fields besides conditions that trust-manager owns; carried over unchanged on early exits. */
-export type StatusFields = Pick<BundleStatus, 'defaultCAVersion' | 'certificateCount' | 'earliestExpiry' | 'clusterTrustBundle'>;
+export type StatusFields = Pick<BundleStatus, 'defaultCAVersion' | 'certificateCount' | 'earliestExpiry' | 'clusterTrustBundle' | 'certHistory'>;
 
 export function syncedCondition(bundle: Bundle, status: BundleCondition['status'], reason: string, message: string): ConditionSpec {
   const condition: ConditionSpec = { type: CONDITION_SYNCED, status, reason, message };
@@ -75,6 +76,7 @@ export function currentStatusFields(bundle: Bundle): StatusFields {
   if (status.certificateCount !== undefined) fields.certificateCount = status.certificateCount;
   if (status.earliestExpiry !== undefined) fields.earliestExpiry = status.earliestExpiry;
   if (status.clusterTrustBundle !== undefined) fields.clusterTrustBundle = status.clusterTrustBundle;
+  if (status.certHistory !== undefined && status.certHistory.length > 0) fields.certHistory = status.certHistory;
   return fields;
 }
 
@@ -84,7 +86,9 @@ export function statusFieldsChanged(bundle: Bundle, wanted: StatusFields): boole
     defaultCAVersionChanged(current.defaultCAVersion, wanted.defaultCAVersion) ||
     current.certificateCount !== wanted.certificateCount ||
     current.earliestExpiry !== wanted.earliestExpiry ||
-    !sameClusterTrustBundleStatus(current.clusterTrustBundle, wanted.clusterTrustBundle)
+    !sameClusterTrustBundleStatus(current.clusterTrustBundle, wanted.clusterTrustBundle) ||
+    // Key order is not significant: the API server returns objects with their keys sorted.
+    !isDeepStrictEqual(current.certHistory ?? [], wanted.certHistory ?? [])
   );
 }
 
@@ -98,6 +102,7 @@ export function statusWrite(bundle: Bundle, wanted: ConditionSpec, fields: Statu
   if (fields.certificateCount !== undefined) status.certificateCount = fields.certificateCount;
   if (fields.earliestExpiry !== undefined) status.earliestExpiry = fields.earliestExpiry;
   if (fields.clusterTrustBundle !== undefined) status.clusterTrustBundle = fields.clusterTrustBundle;
+  if (fields.certHistory !== undefined && fields.certHistory.length > 0) status.certHistory = fields.certHistory;
   return {
     write: true,
     body: { apiVersion: API_VERSION, kind: KIND, metadata: { name: bundle.metadata.name }, status },

@@ -102,6 +102,22 @@ test('schema carries the upstream constraints, CEL messages and defaults', () =>
   assert.equal(at(bundleSchema, 'status', 'earliestExpiry').format, 'date-time');
 });
 
+test('keepHistory (our extension): bounded limit with the default, a duration pattern, history in status', () => {
+  for (const kind of ['configMap', 'secret']) {
+    const limit = at(bundleSchema, 'spec', 'sources', '[]', kind, 'keepHistory', 'limit');
+    assert.deepEqual([limit.type, limit.minimum, limit.maximum, limit.default], ['integer', 1, 10, 5]);
+    const maxAge = at(bundleSchema, 'spec', 'sources', '[]', kind, 'keepHistory', 'maxAge');
+    const pattern = new RegExp(maxAge.pattern ?? '', 'u');
+    assert.deepEqual(['720h', '1h30m', '90s', '1.5h'].map((text) => pattern.test(text)), [true, true, true, true]);
+    assert.deepEqual(['30d', '-1h', '1', '', 'h'].map((text) => pattern.test(text)), [false, false, false, false, false]);
+  }
+  assert.equal(at(bundleSchema, 'spec', 'sources', '[]').properties?.inLine?.type, 'string', 'inLine has no keepHistory');
+  const entry = at(bundleSchema, 'status', 'certHistory', '[]');
+  assert.deepEqual(entry.required, ['source']);
+  assert.deepEqual(at(bundleSchema, 'status', 'certHistory', '[]', 'retired', '[]').required, ['fingerprint', 'subject', 'notAfter', 'pem', 'retiredAt']);
+  assert.equal(at(bundleSchema, 'status', 'certHistory', '[]', 'retired').maxItems, 10);
+});
+
 test('schema is structural: every node has a type, no additionalProperties:false', () => {
   const visit = (node: StructuralSchema, path: string): void => {
     assert.ok(node.type, `${path} has a type`);

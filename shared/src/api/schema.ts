@@ -30,6 +30,7 @@ export interface StructuralSchema {
   maxItems?: number;
   minProperties?: number;
   minimum?: number;
+  maximum?: number;
   'x-kubernetes-validations'?: CelRule[];
   'x-kubernetes-list-type'?: 'atomic' | 'map' | 'set';
   'x-kubernetes-list-map-keys'?: string[];
@@ -45,6 +46,13 @@ export const MAX_CONDITIONS = 10;
 /** Our `namespace` extension: a namespace name is a DNS-1123 label. */
 export const MAX_NAMESPACE_LENGTH = DNS1123_LABEL_MAX_LENGTH;
 export const NAMESPACE_PATTERN = DNS1123_LABEL_PATTERN;
+
+/** Our `keepHistory` extension (docs/ca-rotation.md): previous certificates kept per source. */
+export const DEFAULT_HISTORY_LIMIT = 5;
+export const MAX_HISTORY_LIMIT = 10;
+export const MAX_DURATION_LENGTH = 32;
+/** A Go duration (`720h`, `1h30m`); zero or negative values are refused by the webhook. */
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$';
 
 export const PKCS12_PROFILES = ['LegacyRC2', 'LegacyDES', 'Modern2023'] as const;
 
@@ -147,6 +155,7 @@ function sourceObjectKeySelector(kind: 'ConfigMap' | 'Secret'): StructuralSchema
         maxLength: MAX_NAMESPACE_LENGTH,
         pattern: NAMESPACE_PATTERN,
       },
+      keepHistory: keepHistorySchema(kind),
     },
     'x-kubernetes-map-type': 'atomic',
     'x-kubernetes-validations': [exactlyOneOf(SOURCE_OBJECT_REFERENCE_FIELDS)],
@@ -195,6 +204,78 @@ const clusterTrustBundleTarget: StructuralSchema = {
       minProperties: 1,
     },
   },
+};
+
+function keepHistorySchema(kind: 'ConfigMap' | 'Secret'): StructuralSchema {
+  return {
+    type: 'object',
+    description:
+      `KeepHistory, when set (even empty), keeps certificates that disappear from this ${kind} source (a rotated CA) in the bundle ` +
+      'until they expire, or until the limit or maxAge is reached, whichever comes first. The kept certificates are listed in status.certHistory.',
+    properties: {
+      limit: {
+        type: 'integer',
+        format: 'int32',
+        minimum: 1,
+        maximum: MAX_HISTORY_LIMIT,
+        default: DEFAULT_HISTORY_LIMIT,
+        description: `Limit is the number of previous certificates kept for this source, newest first (1-${MAX_HISTORY_LIMIT}, default ${DEFAULT_HISTORY_LIMIT}).`,
+      },
+      maxAge: {
+        type: 'string',
+        maxLength: MAX_DURATION_LENGTH,
+        pattern: DURATION_PATTERN,
+        description: 'MaxAge, a duration such as 720h, drops a previous certificate this long after it left the source, even if it has not expired yet.',
+      },
+    },
+  };
+}
+
+function certificateRecord(description: string, withRetiredAt: boolean): StructuralSchema {
+  return {
+    type: 'object',
+    description,
+    properties: {
+      fingerprint: { type: 'string', description: 'Fingerprint is the lower-hex SHA-256 of the certificate DER.' },
+      subject: { type: 'string', description: 'Subject of the certificate.' },
+      notAfter: { type: 'string', format: 'date-time', description: 'NotAfter is when the certificate expires.' },
+      ...(withRetiredAt
+        ? { retiredAt: { type: 'string', format: 'date-time', description: 'RetiredAt is when trust-manager first saw the certificate gone from the source.' } }
+        : {}),
+      pem: { type: 'string', description: 'PEM of the certificate, so that it stays in the bundle after a restart.' },
+    },
+    required: ['fingerprint', 'subject', 'notAfter', 'pem', ...(withRetiredAt ? ['retiredAt'] : [])],
+  };
+}
+
+const certHistorySchema: StructuralSchema = {
+  type: 'array',
+  description:
+    'CertHistory is kept for every configMap/secret source with keepHistory: what the source held at the last reconcile, and the previous ' +
+    'certificates still kept in the bundle. Clear it by removing this field (kubectl patch --subresource=status) or by removing keepHistory.',
+  items: {
+    type: 'object',
+    description: 'The history of one source.',
+    properties: {
+      source: { type: 'string', description: 'Source identifies the source: kind, namespace, name or selector, and key.' },
+      seen: {
+        type: 'array',
+        description: 'Seen are the certificates the source held at the last successful reconcile.',
+        items: certificateRecord('A certificate at the source.', false),
+        'x-kubernetes-list-type': 'atomic',
+      },
+      retired: {
+        type: 'array',
+        description: 'Retired are the previous certificates of the source that are still in the bundle, newest first.',
+        items: certificateRecord('A previous certificate still in the bundle.', true),
+        maxItems: MAX_HISTORY_LIMIT,
+        'x-kubernetes-list-type': 'atomic',
+      },
+    },
+    required: ['source'],
+  },
+  maxItems: MAX_SOURCES,
+  'x-kubernetes-list-type': 'atomic',
 };
 
 function targetTemplate(kind: 'ConfigMap' | 'Secret', extra: string): StructuralSchema {
@@ -388,6 +469,7 @@ export const bundleStatusSchema: StructuralSchema = {
       },
       required: ['name', 'certificateCount'],
     },
+    certHistory: certHistorySchema,
   },
   minProperties: 1,
 };

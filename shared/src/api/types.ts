@@ -19,6 +19,15 @@ export interface SourceObjectKeySelector {
   includeAllKeys?: boolean;
   /** Our extension: defaults to the trust namespace; must be an allowed source namespace. */
   namespace?: string;
+  /** Our extension: keep certificates that disappear from this source until they expire (docs/ca-rotation.md). */
+  keepHistory?: KeepHistory;
+}
+
+export interface KeepHistory {
+  /** Previous certificates kept for the source, newest first; 1..MAX_HISTORY_LIMIT, default DEFAULT_HISTORY_LIMIT. */
+  limit?: number;
+  /** Go duration: a previous certificate is dropped this long after it left the source. */
+  maxAge?: string;
 }
 
 /**
@@ -114,6 +123,28 @@ export interface BundleStatus {
   earliestExpiry?: string;
   /** Our extension: the ClusterTrustBundle target as last written. */
   clusterTrustBundle?: ClusterTrustBundleStatus;
+  /** Our extension: per keepHistory source, what it held and the previous certificates still kept. */
+  certHistory?: SourceCertHistory[];
+}
+
+export interface CertificateRecord {
+  /** Lower-hex SHA-256 of the DER. */
+  fingerprint: string;
+  subject: string;
+  /** RFC 3339. */
+  notAfter: string;
+  pem: string;
+}
+
+export interface RetiredCertificate extends CertificateRecord {
+  /** RFC 3339: when the certificate was first seen gone from the source. */
+  retiredAt: string;
+}
+
+export interface SourceCertHistory {
+  source: string;
+  seen?: CertificateRecord[];
+  retired?: RetiredCertificate[];
 }
 
 export interface ClusterTrustBundleStatus {
