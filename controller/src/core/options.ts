@@ -17,4 +17,9 @@ export interface ReconcileOptions {
   targetNamespaces: readonly string[];
   /** The default CA package loaded at startup (`--default-package-location`), if any. */
   defaultPackage?: DefaultPackage;
+  /**
+   * Whether the installed Bundle CRD declares our status fields (status.ts STATUS_EXTENSIONS); false
+   * against upstream's CRD. Learnt at run time from the API server, not a flag. Default true.
+   */
+  statusExtensions?: boolean;
 }

@@ -146,7 +146,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
 
   const fields: StatusFields = {
     ...(sources.defaultCAVersion !== undefined ? { defaultCAVersion: sources.defaultCAVersion } : {}),
-    ...certificateFields(sources.certificates),
+    ...(options.statusExtensions !== false ? certificateFields(sources.certificates) : {}),
   };
   const message = successMessage(bundle, options);
   const condition = syncedCondition(bundle, 'True', 'Synced', message);
