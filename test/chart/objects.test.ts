@@ -2,10 +2,11 @@
 // common labels/annotations, extraObjects, CRD toggles, NOTES.txt.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHART_DIR, all, controller, find, get, render, type Manifest, type Service } from './helm.ts';
+import { parseValues } from './values-docs.ts';
 
 interface ServiceMonitor extends Manifest {
   spec: {
@@ -265,8 +266,12 @@ ${TAIL}`,
     assert.doesNotMatch(without, /package image/);
   });
 
-  it('names the global values trust-manager does not use, and only those', async () => {
-    const text = await notes(['global.logLevel=2', 'global.leaderElection.namespace=x', 'global.imagePullSecrets[0].name=pull', 'global.commonLabels.a=b', 'global.priorityClassName=p']);
+  it('names the global values trust-manager does not use, and none it documents', async () => {
+    const documented = parseValues(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')).values.filter((v) => v.path[0] === 'global');
+    assert.ok(documented.length >= 5);
+    const sample: Record<string, string> = { array: '[0].name=x', object: '.a=b', string: '=x', bool: '=true' };
+    const setDocumented = documented.map((v) => `${v.path.join('.')}${sample[v.types?.[0] ?? 'string']}`);
+    const text = await notes(['global.logLevel=2', 'global.leaderElection.namespace=x', ...setDocumented]);
     const named = [...text.matchAll(/^NOTE: trust-manager does not use the Helm value `(global\.[^`]+)`/gm)].map((m) => m[1]);
     assert.deepEqual(named.sort(), ['global.leaderElection', 'global.logLevel']);
     assert.doesNotMatch(await notes(), /does not use/);
