@@ -3,7 +3,9 @@
 // values work, and no PodDisruptionBudget blocks every node drain.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { all, controller, get, render, renderError, webhook, type Manifest, type PodSpec } from './helm.ts';
+import { parseFlags } from '@trust-manager/controller/flags.ts';
+import { parseWebhookFlags } from '@trust-manager/webhook/flags.ts';
+import { all, container, controller, get, render, renderError, webhook, type Manifest, type PodSpec } from './helm.ts';
 
 interface PDB extends Manifest {
   spec: { selector: unknown; minAvailable?: number | string; maxUnavailable?: number | string };
@@ -92,6 +94,28 @@ describe('values.schema.json rejects values that cannot work', () => {
     });
     await render({ set: ['app.webhook.timeoutSeconds=1'] });
   });
+});
+
+describe('values the schema rejects for the processes are values the processes refuse', () => {
+  // Rendered without the schema: the process that gets the value must refuse to start with it.
+  const cases: [Record<string, unknown>, 'controller' | 'webhook', RegExp][] = [
+    [{ app: { logFormat: 'xml' } }, 'controller', /log-format/],
+    [{ app: { logFormat: 'xml' } }, 'webhook', /log-format/],
+    [{ app: { logLevel: -1 } }, 'controller', /log-level/],
+    [{ app: { minTLSVersion: 'TLS1.3' } }, 'webhook', /TLS1\.3/],
+    [{ app: { leaderElection: { leaseDuration: '15' } } }, 'controller', /leader-election-lease-duration/],
+    [{ app: { readinessProbe: { path: 'readyz' } } }, 'controller', /readiness-probe-path/],
+    [{ app: { readinessProbe: { path: 'readyz' } } }, 'webhook', /readiness-probe-path/],
+    [{ app: { controller: { workers: 0 } } }, 'controller', /workers/],
+    [{ app: { controller: { maxConcurrentWrites: 0 } } }, 'controller', /max-concurrent-writes/],
+  ];
+  for (const [values, process, message] of cases) {
+    it(`${process}: ${JSON.stringify(values)}`, async () => {
+      const objects = await render({ values, extraArgs: ['--skip-schema-validation'] });
+      const args = container(process === 'controller' ? controller(objects) : webhook(objects)).args ?? [];
+      assert.throws(() => (process === 'controller' ? parseFlags(args) : parseWebhookFlags(args)), message);
+    });
+  }
 });
 
 describe('global values', () => {
