@@ -56,8 +56,6 @@ export interface UpstreamOptions {
 export interface UpstreamProcess {
   proc: ManagedProcess;
   metricsUrl: string;
-  readyUrl: string;
-  log(): string;
   stop(): Promise<void>;
 }
 
@@ -100,15 +98,13 @@ export async function startUpstream(options: UpstreamOptions): Promise<UpstreamP
     TM_POD_NAMESPACE: options.podNamespace,
   });
   const readyUrl = `http://127.0.0.1:${ports.probe}/readyz`;
-  await waitFor(`upstream trust-manager ready (log: ${logPath})`, async () => {
-    if (!proc.running) throw new Error(`${proc.describeExit()}\n${readFileSync(logPath, 'utf8').slice(-3000)}`);
-    return (await fetch(readyUrl).catch(() => undefined))?.ok;
-  });
+  const state = await waitFor(`upstream trust-manager ready (log: ${logPath})`, async () =>
+    !proc.running ? 'exited' : (await fetch(readyUrl).catch(() => undefined))?.ok && 'ready',
+  );
+  if (state === 'exited') throw new Error(`${proc.describeExit()}\n${readFileSync(logPath, 'utf8').slice(-3000)}`);
   return {
     proc,
     metricsUrl: `http://127.0.0.1:${ports.metrics}/metrics`,
-    readyUrl,
-    log: () => readFileSync(logPath, 'utf8'),
     stop: () => proc.stop(),
   };
 }
