@@ -6,11 +6,13 @@
 //   # +docs:property               before a key: document it as one value (do not recurse into it);
 //                                  followed by commented YAML (`# name: example`): a documented value
 //                                  that is unset by default (still allowed by the schema)
-//   # +docs:type=<t>[,<t>...]      bool|number|string|array|object|null or unknown (no type check)
+//   # +docs:type=<t>[,<t>...]      bool|integer|number|string|array|object|null or unknown (no type check)
+//   # +docs:schema=<JSON object>   further JSON Schema keywords for values.schema.json (enum, minimum,
+//                                  maximum, pattern, items): values that cannot work fail `helm install`
 // Every key must be documented, except the children of a documented object value.
 import YAML from 'yaml';
 
-export type ValueType = 'bool' | 'number' | 'string' | 'array' | 'object' | 'null';
+export type ValueType = 'bool' | 'integer' | 'number' | 'string' | 'array' | 'object' | 'null';
 
 export interface ValueDoc {
   /** Dotted path, e.g. "app.webhook.port". */
@@ -19,6 +21,8 @@ export interface ValueDoc {
   description: string[];
   /** null = unknown (no type constraint). */
   types: ValueType[] | null;
+  /** Further JSON Schema keywords (+docs:schema). */
+  schema?: Record<string, unknown>;
   /** False for values that are documented but unset by default (commented YAML). */
   hasDefault: boolean;
   default: unknown;
@@ -43,12 +47,13 @@ interface Entry {
   section: string;
   description: string[];
   types: ValueType[] | null | undefined;
+  schema: Record<string, unknown> | undefined;
   forceLeaf: boolean;
   commented: boolean;
   example: unknown;
 }
 
-const TYPE_NAMES: readonly string[] = ['bool', 'number', 'string', 'array', 'object', 'null'];
+const TYPE_NAMES: readonly string[] = ['bool', 'integer', 'number', 'string', 'array', 'object', 'null'];
 
 function typeOf(value: unknown): ValueType {
   if (value === null || value === undefined) return 'null';
@@ -72,6 +77,23 @@ function parseTypes(spec: string, where: string): ValueType[] | null {
     if (!TYPE_NAMES.includes(t)) throw new Error(`${where}: unknown +docs:type "${t}"`);
   }
   return types as ValueType[];
+}
+
+/** Keywords +docs:schema may add; anything else (type, default, description) has its own source. */
+const SCHEMA_KEYWORDS = new Set(['enum', 'minimum', 'maximum', 'pattern', 'items', 'minItems', 'minLength']);
+
+function parseSchema(spec: string, where: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(spec);
+  } catch (err) {
+    throw new Error(`${where}: +docs:schema is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${where}: +docs:schema must be a JSON object`);
+  for (const k of Object.keys(parsed)) {
+    if (!SCHEMA_KEYWORDS.has(k)) throw new Error(`${where}: +docs:schema keyword "${k}" is not one of ${[...SCHEMA_KEYWORDS].join(', ')}`);
+  }
+  return parsed as Record<string, unknown>;
 }
 
 const KEY_LINE = /^( *)("[^"]+"|'[^']+'|[^\s#:'"-][^:#]*?|-[^\s:#][^:#]*?):(?: +(.*))?$/;
@@ -104,6 +126,7 @@ export function parseValues(text: string): ValuesModel {
   const consume = (lineNo: number) => {
     let description: string[] = [];
     let types: ValueType[] | null | undefined;
+    let schema: Record<string, unknown> | undefined;
     let forceLeaf = false;
     for (const p of pending) {
       const where = `values.yaml:${lineNo}`;
@@ -114,10 +137,12 @@ export function parseValues(text: string): ValuesModel {
       const after = markerAt >= 0 ? p.lines.slice(markerAt + 1).filter((l) => !l.trim().startsWith('+docs:')) : [];
       const before = (markerAt >= 0 ? p.lines.slice(0, markerAt) : body).filter((l) => !l.trim().startsWith('+docs:section='));
       let pTypes: ValueType[] | null | undefined;
+      let pSchema: Record<string, unknown> | undefined;
       const descr: string[] = [];
       for (const l of before) {
         const t = l.trim();
         if (t.startsWith('+docs:type=')) pTypes = parseTypes(t.slice('+docs:type='.length), where);
+        else if (t.startsWith('+docs:schema=')) pSchema = parseSchema(t.slice('+docs:schema='.length), where);
         else if (t.startsWith('+docs:')) throw new Error(`${where}: unknown directive "${t}"`);
         else descr.push(l);
       }
@@ -135,6 +160,7 @@ export function parseValues(text: string): ValuesModel {
           section,
           description: trimLines(descr),
           types: pTypes === undefined ? [typeOf(value)] : pTypes,
+          schema: pSchema,
           forceLeaf: true,
           commented: true,
           example: value,
@@ -143,10 +169,11 @@ export function parseValues(text: string): ValuesModel {
       }
       if (markerAt >= 0) forceLeaf = true;
       if (pTypes !== undefined) types = pTypes;
+      if (pSchema !== undefined) schema = pSchema;
       if (descr.some((l) => l.trim() !== '')) description = description.length > 0 ? [...description, '', ...descr] : descr;
     }
     pending = [];
-    return { description: trimLines(description), types, forceLeaf };
+    return { description: trimLines(description), types, schema, forceLeaf };
   };
 
   lines.forEach((raw, i) => {
@@ -171,10 +198,10 @@ export function parseValues(text: string): ValuesModel {
     }
     const indent = k[1]!.length;
     const key = unquote(k[2]!.trim());
-    const { description, types, forceLeaf } = consume(lineNo);
+    const { description, types, schema, forceLeaf } = consume(lineNo);
     const path = [...parentAt(indent), key];
     stack.push({ indent, key });
-    entries.push({ path, indent, line: lineNo, section, description, types, forceLeaf, commented: false, example: undefined });
+    entries.push({ path, indent, line: lineNo, section, description, types, schema, forceLeaf, commented: false, example: undefined });
   });
   flush();
   consume(lines.length);
@@ -237,6 +264,7 @@ function buildModel(entries: Entry[], defaults: unknown): ValuesModel {
       section: e.section,
       description: e.description,
       types: e.types === undefined ? [typeOf(d.value)] : e.types,
+      ...(e.schema !== undefined ? { schema: e.schema } : {}),
       hasDefault: d.found,
       default: d.value,
     });
@@ -252,6 +280,7 @@ const OPEN_OBJECTS = new Set(['global', 'global.rbac']);
 
 const JSON_TYPES: Record<ValueType, string> = {
   bool: 'boolean',
+  integer: 'integer',
   number: 'number',
   string: 'string',
   array: 'array',
@@ -280,6 +309,7 @@ export function renderSchema(model: ValuesModel): string {
       const t = v.types.map((x) => JSON_TYPES[x]);
       leaf.type = t.length === 1 ? t[0] : t;
     }
+    Object.assign(leaf, v.schema);
     if (v.hasDefault) leaf.default = v.default;
     (parent.properties as Record<string, Schema>)[v.path[v.path.length - 1]!] = leaf;
   }
@@ -322,6 +352,23 @@ function markdownDescription(lines: string[]): string {
   return text.join('\n').replace(/\n{3,}/g, '\n\n').trim();
 }
 
+/** The +docs:schema constraints in words, for the README. */
+function constraintText(schema: Record<string, unknown> | undefined): string | undefined {
+  if (schema === undefined) return undefined;
+  const literal = (v: unknown): string => `\`${JSON.stringify(v)}\``;
+  const parts: string[] = [];
+  if (Array.isArray(schema.enum)) parts.push(`be one of ${schema.enum.map(literal).join(', ')}`);
+  const items = schema.items as Record<string, unknown> | undefined;
+  if (items !== undefined && Array.isArray(items.enum)) parts.push(`be a list of ${items.enum.map(literal).join(', ')}`);
+  const { minimum, maximum } = schema;
+  if (typeof minimum === 'number' && typeof maximum === 'number') parts.push(`be from ${minimum} to ${maximum}`);
+  else if (typeof minimum === 'number') parts.push(`be at least ${minimum}`);
+  else if (typeof maximum === 'number') parts.push(`be at most ${maximum}`);
+  if (typeof schema.pattern === 'string') parts.push(`match \`${schema.pattern}\``);
+  if (typeof schema.minLength === 'number' && schema.minLength > 0) parts.push('not be empty');
+  return parts.length > 0 ? `Must ${parts.join(' and ')}.` : undefined;
+}
+
 export function renderValuesReference(model: ValuesModel): string {
   const out: string[] = [];
   let section: string | undefined;
@@ -337,6 +384,8 @@ export function renderValuesReference(model: ValuesModel): string {
       out.push('> Default value:', '> ```yaml', ...yaml.split('\n').map((l) => `> ${l}`), '> ```');
     }
     out.push('', markdownDescription(v.description), '');
+    const constraint = constraintText(v.schema);
+    if (constraint !== undefined) out.push(constraint, '');
   }
   return out.join('\n').trimEnd() + '\n';
 }

@@ -2,7 +2,7 @@
 // (core/reconcile.ts), then do it: cleanup applies (and deletes of emptied targets), target applies
 // with bounded parallelism, the status apply and the Event. upstream-compatibility.md 4.2.
 import type { Logger } from 'pino';
-import { API_VERSION, KIND } from '@trust-manager/shared/api/constants.ts';
+import { API_VERSION, CRD_NAME, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
 import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 import type { Applier } from './kube/apply.ts';
@@ -16,6 +16,7 @@ import { decideHistory, historyEvents, withHistoryCertificates, type HistoryDeci
 import type { ReconcileOptions } from './core/options.ts';
 import { applyFailure, clusterTrustBundleApplyFailure, planReconcile, type EventSpec, type ReconcilePlan, type StatusDecision } from './core/reconcile.ts';
 import { buildBundleSources } from './core/sources.ts';
+import { hasStatusExtensions, isUndeclaredStatusExtension, STATUS_EXTENSIONS, withoutStatusExtensions } from './core/status.ts';
 import { EncodingCache, isEmptyAfterCleanup, targetRefKey, type TargetKind, type TargetRef } from './core/targets.ts';
 import { WriteExpectations } from './expectations.ts';
 import type { ControllerMetrics } from './metrics.ts';
@@ -49,6 +50,8 @@ export class Reconciler {
   readonly #encodings = new EncodingCache();
   readonly #expectations = new WriteExpectations();
   readonly #now: () => Date;
+  /** False once the API server said the Bundle CRD lacks our status fields (upstream's CRD). */
+  #statusExtensions = true;
 
   constructor(deps: ReconcilerOptions) {
     this.#deps = deps;
@@ -84,7 +87,7 @@ export class Reconciler {
       namespaces: caches.namespaceInfos(),
       existingTargets: caches.targetsOf(name),
       existingClusterTrustBundles: caches.clusterTrustBundlesOf(name),
-      options,
+      options: this.#statusExtensions ? options : { ...options, statusExtensions: false },
       now,
       encode: this.#encodings.encode,
       ...(history !== undefined ? { certHistory: history.history } : {}),
@@ -215,6 +218,19 @@ export class Reconciler {
       this.#expectations.expect(bundle.metadata.name, BUNDLE_EXPECTATION_PREFIX + bundle.metadata.name, result.metadata.resourceVersion, Date.now());
     } catch (err) {
       if (isNotFound(err)) return; // deleted meanwhile
+      if (hasStatusExtensions(status.body) && isUndeclaredStatusExtension(errorMessage(err))) {
+        // Upstream's CRD (a migration in either direction, or CRDs managed outside this chart): keep
+        // the conditions current with upstream's status fields only.
+        if (this.#statusExtensions) {
+          this.#statusExtensions = false;
+          this.#deps.logger.warn(
+            { crd: CRD_NAME, undeclared: STATUS_EXTENSIONS.map((field) => `status.${field}`) },
+            "the installed Bundle CRD is upstream cert-manager trust-manager's: it does not declare this controller's status fields, so Bundle status is written without them (conditions and defaultCAVersion stay current); install this project's CRD and restart the controller to get them",
+          );
+        }
+        await this.#writeStatus(bundle, { write: true, body: withoutStatusExtensions(status.body) }, log);
+        return;
+      }
       log.warn({ err: errorMessage(err) }, 'failed to write Bundle status');
       throw new ReconcileError(`failed to apply Bundle status: ${errorMessage(err)}`);
     }

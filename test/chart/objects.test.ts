@@ -2,10 +2,11 @@
 // common labels/annotations, extraObjects, CRD toggles, NOTES.txt.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHART_DIR, all, find, get, render, type Manifest, type Service } from './helm.ts';
+import { CHART_DIR, all, controller, find, get, render, type Manifest, type Service } from './helm.ts';
+import { parseValues } from '../../scripts/chart-values-docs.ts';
 
 interface ServiceMonitor extends Manifest {
   spec: {
@@ -112,14 +113,15 @@ describe('PodDisruptionBudgets', () => {
     assert.deepEqual(pdbs[0]?.spec, { selector: { matchLabels: { app: 'trust-manager-webhook' } }, minAvailable: 1 });
   });
 
-  it('controller: minAvailable 1 unless minAvailable/maxUnavailable are set', async () => {
+  it('controller: minAvailable 1 (maxUnavailable 1 with one replica) unless minAvailable/maxUnavailable are set', async () => {
     const pdb = (objects: Manifest[]) => get<PDB>(objects, 'PodDisruptionBudget', 'trust-manager', 'trust').spec;
-    assert.deepEqual(pdb(await render({ set: ['podDisruptionBudget.enabled=true'] })), { selector: { matchLabels: { app: 'trust-manager' } }, minAvailable: 1 });
+    assert.deepEqual(pdb(await render({ set: ['podDisruptionBudget.enabled=true', 'replicaCount=2'] })), { selector: { matchLabels: { app: 'trust-manager' } }, minAvailable: 1 });
+    assert.deepEqual(pdb(await render({ set: ['podDisruptionBudget.enabled=true'] })), { selector: { matchLabels: { app: 'trust-manager' } }, maxUnavailable: 1 });
     assert.deepEqual(pdb(await render({ values: { podDisruptionBudget: { enabled: true, maxUnavailable: '25%' } } })), {
       selector: { matchLabels: { app: 'trust-manager' } },
       maxUnavailable: '25%',
     });
-    assert.deepEqual(pdb(await render({ values: { podDisruptionBudget: { enabled: true, minAvailable: 2 } } })), {
+    assert.deepEqual(pdb(await render({ values: { replicaCount: 3, podDisruptionBudget: { enabled: true, minAvailable: 2 } } })), {
       selector: { matchLabels: { app: 'trust-manager' } },
       minAvailable: 2,
     });
@@ -221,7 +223,9 @@ cert-manager website:
 
 https://cert-manager.io/docs/projects/trust-manager/`;
 
-  it('prints the upstream texts by default', async () => {
+  it('prints the upstream texts by default, with the package image actually deployed', async () => {
+    const packageImage = controller(await render()).spec.template.spec.initContainers?.[0]?.image ?? '';
+    assert.match(packageImage, /^[^:@]+[:@].+/, 'a full image reference');
     assert.equal(
       await notes(),
       `⚠️  WARNING: Consider increasing the Helm value \`replicaCount\` to 2 if you require high availability.
@@ -231,16 +235,18 @@ trust-manager v0.1.0 has been deployed successfully!
 Your installation includes a default CA package, using the following
 default CA package image:
 
-:
+${packageImage}
 
 It's imperative that you keep the default CA package image up to date.
 ${TAIL}`,
     );
   });
 
-  it('drops the warnings with 2 replicas and a PodDisruptionBudget, and prints the raw package image values', async () => {
+  it('drops the warnings with 2 replicas and a PodDisruptionBudget, and prints the package image the init container runs', async () => {
+    const set = ['replicaCount=2', 'podDisruptionBudget.enabled=true', 'defaultPackageImage.repository=example.com/pkg', 'defaultPackageImage.tag=1.2'];
+    assert.equal(controller(await render({ set })).spec.template.spec.initContainers?.[0]?.image, 'example.com/pkg:1.2');
     assert.equal(
-      await notes(['replicaCount=2', 'podDisruptionBudget.enabled=true', 'defaultPackageImage.repository=example.com/pkg', 'defaultPackageImage.tag=1.2']),
+      await notes(set),
       `trust-manager v0.1.0 has been deployed successfully!
 Your installation includes a default CA package, using the following
 default CA package image:
@@ -250,5 +256,24 @@ example.com/pkg:1.2
 It's imperative that you keep the default CA package image up to date.
 ${TAIL}`,
     );
+  });
+
+  it('prints a digest reference, and nothing about the package without the default package', async () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const text = await notes([`defaultPackageImage.digest=${digest}`, 'defaultPackageImage.repository=example.com/pkg']);
+    assert.match(text, new RegExp(`^example\\.com/pkg@${digest}$`, 'm'));
+    const without = await notes(['defaultPackage.enabled=false']);
+    assert.doesNotMatch(without, /package image/);
+  });
+
+  it('names the global values trust-manager does not use, and none it documents', async () => {
+    const documented = parseValues(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')).values.filter((v) => v.path[0] === 'global');
+    assert.ok(documented.length >= 5);
+    const sample: Record<string, string> = { array: '[0].name=x', object: '.a=b', string: '=x', bool: '=true' };
+    const setDocumented = documented.map((v) => `${v.path.join('.')}${sample[v.types?.[0] ?? 'string']}`);
+    const text = await notes(['global.logLevel=2', 'global.leaderElection.namespace=x', ...setDocumented]);
+    const named = [...text.matchAll(/^NOTE: trust-manager does not use the Helm value `(global\.[^`]+)`/gm)].map((m) => m[1]);
+    assert.deepEqual(named.sort(), ['global.leaderElection', 'global.logLevel']);
+    assert.doesNotMatch(await notes(), /does not use/);
   });
 });

@@ -150,7 +150,7 @@ const OURS: [string, unknown][] = [
   ['clusterTrustBundles.enabled', false],
   ['clusterTrustBundles.signerNames', []],
 ];
-const OURS_UNSET = ['app.controller.maxConcurrentWrites', 'app.controller.workers', 'app.webhook.podDisruptionBudget.minAvailable', 'app.webhook.podDisruptionBudget.maxUnavailable'];
+const OURS_UNSET = ['global.imagePullSecrets', 'global.commonLabels', 'global.priorityClassName', 'app.controller.maxConcurrentWrites', 'app.controller.workers', 'app.webhook.podDisruptionBudget.minAvailable', 'app.webhook.podDisruptionBudget.maxUnavailable'];
 
 describe('values.yaml', () => {
   const model = parseValues(valuesText);
@@ -371,6 +371,15 @@ describe('generated files', () => {
 
   it('the generator rejects an undocumented value', () => {
     assert.throws(() => parseValues(`${valuesText}\nsurprise: 1\n`), /"surprise" has no description comment/);
+  });
+
+  it('+docs:schema adds constraints to the schema and the README, and rejects what it cannot mean', () => {
+    const model = parseValues('# A port.\n# +docs:type=integer\n# +docs:schema={"minimum": 1, "maximum": 65535}\nport: 80\n');
+    const schema = JSON.parse(renderSchema(model)) as { properties: Record<string, unknown> };
+    assert.deepEqual(schema.properties.port, { description: 'A port.', type: 'integer', minimum: 1, maximum: 65535, default: 80 });
+    assert.match(renderReadme(undefined, model), /Must be from 1 to 65535\./);
+    assert.throws(() => parseValues('# A port.\n# +docs:schema={"type": "string"}\nport: 80\n'), /keyword "type" is not one of/);
+    assert.throws(() => parseValues('# A port.\n# +docs:schema=minimum 1\nport: 80\n'), /\+docs:schema is not JSON/);
   });
 });
 

@@ -87,9 +87,68 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{- end }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
-{{- if .Values.commonLabels }}
-{{ toYaml .Values.commonLabels }}
+{{- with include "trust-manager.commonLabels" . }}
+{{ . }}
 {{- end }}
+{{- end -}}
+
+{{/*
+commonLabels over global.commonLabels (umbrella charts), as YAML; empty when neither is set.
+*/}}
+{{- define "trust-manager.commonLabels" -}}
+{{- $labels := merge (deepCopy (.Values.commonLabels | default dict)) (.Values.global.commonLabels | default dict) -}}
+{{- if $labels -}}
+{{- toYaml $labels -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+global.imagePullSecrets (umbrella charts) followed by imagePullSecrets, without duplicates, as YAML;
+empty when neither is set. On the ServiceAccount (as upstream) and on both pod specs, so they also
+apply with serviceAccount.create=false.
+*/}}
+{{- define "trust-manager.imagePullSecrets" -}}
+{{- $secrets := concat (.Values.global.imagePullSecrets | default list) (.Values.imagePullSecrets | default list) | uniq -}}
+{{- if $secrets -}}
+{{- toYaml $secrets -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The disruption settings of a PodDisruptionBudget: (tuple <pdb values> <replicas> <values path>).
+Neither minAvailable nor maxUnavailable set: minAvailable 1, or maxUnavailable 1 when fewer than two
+replicas run (minAvailable 1 of 1 would block every node drain). Explicit settings that always
+block a drain fail the install.
+*/}}
+{{- define "trust-manager.pdbDisruption" -}}
+{{- $pdb := index . 0 -}}
+{{- $replicas := index . 1 -}}
+{{- $path := index . 2 -}}
+{{- /* The replica count when the chart knows it: a number, or null (the Kubernetes default, 1). */ -}}
+{{- $known := or (kindIs "float64" $replicas) (kindIs "int64" $replicas) (kindIs "int" $replicas) (kindIs "invalid" $replicas) -}}
+{{- $count := ternary 1 (int $replicas) (kindIs "invalid" $replicas) -}}
+{{- $hasMin := hasKey $pdb "minAvailable" -}}
+{{- $hasMax := hasKey $pdb "maxUnavailable" -}}
+{{- if and $hasMin $hasMax -}}
+{{- fail (printf "ERROR: set only one of %s.minAvailable and %s.maxUnavailable" $path $path) -}}
+{{- end -}}
+{{- if $hasMin -}}
+{{- $min := $pdb.minAvailable | toString -}}
+{{- if or (eq $min "100%") (and $known (not (hasSuffix "%" $min)) (ge (atoi $min) $count)) -}}
+{{- fail (printf "ERROR: %s.minAvailable=%s leaves no pod that may be evicted (%d replica(s)), so it blocks every node drain: lower it, or set maxUnavailable instead" $path $min $count) -}}
+{{- end -}}
+minAvailable: {{ $pdb.minAvailable }}
+{{- else if $hasMax -}}
+{{- $max := $pdb.maxUnavailable | toString -}}
+{{- if or (eq $max "0") (eq $max "0%") -}}
+{{- fail (printf "ERROR: %s.maxUnavailable=%s blocks every node drain: set it to at least 1" $path $max) -}}
+{{- end -}}
+maxUnavailable: {{ $pdb.maxUnavailable }}
+{{- else if and $known (lt $count 2) -}}
+maxUnavailable: 1 # one replica: minAvailable 1 would block every node drain
+{{- else -}}
+minAvailable: 1 # Default value because minAvailable and maxUnavailable are not set
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -171,6 +230,9 @@ app.targetNamespaces) or by one Role per target namespace.
   - events
   verbs: ["create", "patch"]
 {{- if .Values.secretTargets.enabled }}
+{{- if not (or .Values.secretTargets.authorizedSecretsAll .Values.secretTargets.authorizedSecrets) }}
+{{- fail "ERROR: secretTargets.enabled=true needs secretTargets.authorizedSecrets (the names of the Secrets trust-manager may write) or secretTargets.authorizedSecretsAll=true: without either, trust-manager has no permission to watch target Secrets and never becomes ready" }}
+{{- end }}
 {{- if .Values.secretTargets.authorizedSecretsAll }}
 - apiGroups:
   - ""
@@ -202,8 +264,12 @@ app.targetNamespaces) or by one Role per target namespace.
 Pod-level settings shared by the controller and the webhook pods.
 */}}
 {{- define "trust-manager.podSchedulingSpec" -}}
-{{- with .Values.priorityClassName }}
+{{- with .Values.priorityClassName | default .Values.global.priorityClassName }}
 priorityClassName: {{ . | quote }}
+{{- end }}
+{{- with include "trust-manager.imagePullSecrets" . }}
+imagePullSecrets:
+  {{- . | nindent 2 }}
 {{- end }}
 {{- with .Values.podSecurityContext }}
 securityContext:

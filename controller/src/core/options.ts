@@ -18,4 +18,9 @@ export interface ReconcileOptions extends SourceNamespaceSettings {
   defaultPackage?: DefaultPackage;
   /** Our extension (`--cluster-trust-bundles-enabled` plus API discovery); absent = disabled. */
   clusterTrustBundles?: ClusterTrustBundleAvailability;
+  /**
+   * Whether the installed Bundle CRD declares our status fields (status.ts STATUS_EXTENSIONS); false
+   * against upstream's CRD. Learnt at run time from the API server, not a flag. Default true.
+   */
+  statusExtensions?: boolean;
 }

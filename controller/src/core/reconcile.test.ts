@@ -543,6 +543,20 @@ describe('beyond the upstream table', () => {
     assertSynced(result, ALL_NAMESPACES_MESSAGE, CERT_FIELDS, EARLIER_TEXT);
   });
 
+  test("against upstream's CRD (statusExtensions: false) a synced Bundle without our status fields costs nothing", () => {
+    const options = { ...OPTIONS, statusExtensions: false };
+    const upstreamStatus = (generation: number): BundleStatus => ({ conditions: syncedStatus(ALL_NAMESPACES_MESSAGE, {}, generation).conditions });
+    const synced = bundle(undefined, upstreamStatus(GENERATION));
+    const result = plan({ bundle: synced, existingTargets: syncedTargets(synced), options });
+    assert.deepEqual(result.status, { write: false });
+    assert.equal(result.event, undefined);
+    // With our CRD the same Bundle gets its certificate fields written.
+    assertSynced(plan({ bundle: synced, existingTargets: syncedTargets(synced) }), ALL_NAMESPACES_MESSAGE, CERT_FIELDS, EARLIER_TEXT);
+    // A status that does change is written with upstream's fields only.
+    const stale = bundle(undefined, upstreamStatus(GENERATION - 1));
+    assertSynced(plan({ bundle: stale, existingTargets: syncedTargets(stale), options }), ALL_NAMESPACES_MESSAGE, {}, EARLIER_TEXT);
+  });
+
   test('a newer generation rewrites status with the same transition time', () => {
     const b = bundle(undefined, syncedStatus(ALL_NAMESPACES_MESSAGE, {}, GENERATION - 1));
     const result = plan({ bundle: b, existingTargets: syncedTargets(b) });

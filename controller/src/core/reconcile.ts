@@ -174,9 +174,14 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const ctbStatus = ctb.status ?? (ctb.problem !== undefined ? currentCtbStatus : undefined);
   const fields: StatusFields = {
     ...(sources.defaultCAVersion !== undefined ? { defaultCAVersion: sources.defaultCAVersion } : {}),
-    ...certificateFields(certificates),
-    ...(ctbStatus !== undefined ? { clusterTrustBundle: ctbStatus } : {}),
-    ...(input.certHistory !== undefined && input.certHistory.length > 0 ? { certHistory: input.certHistory } : {}),
+    // Against upstream's CRD (statusExtensions false) only upstream's status fields are written.
+    ...(options.statusExtensions !== false
+      ? {
+          ...certificateFields(certificates),
+          ...(ctbStatus !== undefined ? { clusterTrustBundle: ctbStatus } : {}),
+          ...(input.certHistory !== undefined && input.certHistory.length > 0 ? { certHistory: input.certHistory } : {}),
+        }
+      : {}),
   };
   const condition =
     ctb.problem !== undefined

@@ -12,6 +12,9 @@ import {
   conditionFor,
   defaultCAVersionChanged,
   hasCondition,
+  hasStatusExtensions,
+  isUndeclaredStatusExtension,
+  withoutStatusExtensions,
   statusFieldsChanged,
   statusWrite,
   syncedCondition,
@@ -151,4 +154,23 @@ test('statusFieldsChanged compares defaultCAVersion, certificateCount and earlie
 
 test('rfc3339 drops milliseconds and uses UTC', () => {
   assert.equal(rfc3339(new Date('2024-02-29T23:59:58.999+02:00')), '2024-02-29T21:59:58Z');
+});
+
+test("our status fields are recognised in the API server's answer for upstream's CRD, and dropped", () => {
+  // The message server-side apply returns for a field the CRD's schema lacks.
+  const answer =
+    'failed to create typed patch object (/b; trust.cert-manager.io/v1alpha1, Kind=Bundle): .status.certificateCount: field not declared in schema';
+  assert.equal(isUndeclaredStatusExtension(answer), true);
+  assert.equal(isUndeclaredStatusExtension(answer.replace('certificateCount', 'earliestExpiry')), true);
+  assert.equal(isUndeclaredStatusExtension(answer.replace('certificateCount', 'defaultCAVersion')), false, 'an upstream field is a real error');
+  assert.equal(isUndeclaredStatusExtension('bundles.trust.cert-manager.io "b" is forbidden'), false);
+
+  const bundle = bundleWithStatus(undefined);
+  const decision = statusWrite(bundle, syncedCondition(bundle, 'True', 'Synced', 'ok'), { defaultCAVersion: 'pkg-1', certificateCount: 2, earliestExpiry: '2030-01-01T00:00:00Z' }, FIXED_TIME);
+  assert.ok(decision.write);
+  assert.equal(hasStatusExtensions(decision.body), true);
+  const upstream = withoutStatusExtensions(decision.body);
+  assert.equal(hasStatusExtensions(upstream), false);
+  assert.deepEqual(upstream.status, { conditions: decision.body.status.conditions, defaultCAVersion: 'pkg-1' });
+  assert.equal(decision.body.status.certificateCount, 2, 'the original body is left alone');
 });

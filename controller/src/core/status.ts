@@ -61,6 +61,29 @@ export function defaultCAVersionChanged(current: string | undefined, required: s
   return current !== required;
 }
 
+/**
+ * Our status fields beyond upstream's. Upstream's Bundle CRD does not declare them, and server-side
+ * apply rejects an undeclared field, so against that CRD they are left out (statusExtensions: false).
+ */
+export const STATUS_EXTENSIONS = ['certificateCount', 'earliestExpiry', 'clusterTrustBundle', 'certHistory'] as const;
+
+/** The API server's answer to an apply that sets one of our fields on a CRD that does not declare it. */
+const UNDECLARED_EXTENSION = new RegExp(`\\.status\\.(${STATUS_EXTENSIONS.join('|')}): field not declared in schema`);
+
+export function isUndeclaredStatusExtension(errorMessage: string): boolean {
+  return UNDECLARED_EXTENSION.test(errorMessage);
+}
+
+export function hasStatusExtensions(body: BundleStatusApply): boolean {
+  return STATUS_EXTENSIONS.some((field) => body.status[field] !== undefined);
+}
+
+export function withoutStatusExtensions(body: BundleStatusApply): BundleStatusApply {
+  const status: BundleStatus = { ...body.status };
+  for (const field of STATUS_EXTENSIONS) delete status[field];
+  return { ...body, status };
+}
+
 /** Our extension: what the status says about the certificates of a successful build. */
 export function certificateFields(summary: CertificateSummary): Pick<BundleStatus, 'certificateCount' | 'earliestExpiry'> {
   return {
