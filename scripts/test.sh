@@ -12,6 +12,8 @@ pnpm run --silent typecheck
 
 echo "== control-plane binaries (cached under ~/.cache/trust-manager-ts)"
 bash test/cluster/build-testbin.sh --node >/dev/null
+# Upstream trust-manager v0.24.0 for the migration test (test/e2e/migration.test.ts).
+bash test/cluster/build-upstream.sh >/dev/null
 
 echo "== images (built outside the test network namespace; cached under ~/.cache/trust-manager-ts/images)"
 TM_IMAGES_DIR="$(bash images/build.sh | tail -n 1)"
