@@ -1,5 +1,5 @@
 #!/bin/sh
-# Entrypoint of the default CA package image (upstream-behaviour.md 5), in POSIX sh:
+# Entrypoint of the default CA package image (docs/upstream-compatibility.md §5), in POSIX sh:
 #
 #   copier [--wait] <input-folder> <output-folder>
 #   copier [--wait] /copyandmaybepause <input-folder> <output-folder>   (deprecated form)

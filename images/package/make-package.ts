@@ -1,4 +1,4 @@
-// Builds the default CA package (upstream-behaviour.md 5) from the Debian ca-certificates bundle:
+// Builds the default CA package (docs/upstream-compatibility.md §5) from the Debian ca-certificates bundle:
 //   {"name": "cert-manager-debian-<release>", "bundle": "<PEM>", "version": "<ca-certificates version>.<revision>"}
 // Runs in the Dockerfile's debian-package stage; self-contained (node: built-ins only).
 //
