@@ -13,9 +13,10 @@ import { ApplyBodySerializer } from './apply-body.ts';
 import type { Caches } from './caches.ts';
 import type { ReconcileOptions } from './core/options.ts';
 import { applyFailure, planReconcile, type EventSpec, type ReconcilePlan, type StatusDecision } from './core/reconcile.ts';
+import { stampedAt } from './core/status.ts';
 import { buildBundleSources } from './core/sources.ts';
 import { EncodingCache, isEmptyAfterCleanup, targetRefKey, type TargetKind, type TargetRef } from './core/targets.ts';
-import { WriteExpectations } from './expectations.ts';
+import type { WriteExpectations } from './expectations.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
 
@@ -26,6 +27,8 @@ export interface ReconcilerOptions {
   options: ReconcileOptions;
   maxConcurrentWrites: number;
   logger: Logger;
+  /** Shared with the controller's event handlers, which record the watch events of our writes. */
+  expectations: WriteExpectations;
   metrics?: ControllerMetrics;
   now?: () => Date;
 }
@@ -33,6 +36,8 @@ export interface ReconcilerOptions {
 export interface ReconcileOutcome {
   /** Reconcile again after this long even without a new event. */
   requeueAfterMs?: number;
+  /** Nothing was planned: our last writes are not in the caches yet; the expectations queue the Bundle again. */
+  deferred?: boolean;
 }
 
 /** Thrown to have the queue retry with backoff; the message is logged. */
@@ -42,14 +47,20 @@ export class ReconcileError extends Error {
 
 const BUNDLE_EXPECTATION_PREFIX = `${KIND}/`;
 
+/** The expectation key of a Bundle's own status write. */
+export function bundleExpectationKey(name: string): string {
+  return BUNDLE_EXPECTATION_PREFIX + name;
+}
+
 export class Reconciler {
   readonly #deps: ReconcilerOptions;
   readonly #encodings = new EncodingCache();
-  readonly #expectations = new WriteExpectations();
+  readonly #expectations: WriteExpectations;
   readonly #now: () => Date;
 
   constructor(deps: ReconcilerOptions) {
     this.#deps = deps;
+    this.#expectations = deps.expectations;
     this.#now = deps.now ?? (() => new Date());
   }
 
@@ -64,9 +75,9 @@ export class Reconciler {
       metrics?.forgetBundle(name);
       return {};
     }
-    if (this.#expectations.pending(name, (key) => this.#cachedResourceVersion(key), Date.now())) {
+    if (!this.#expectations.caughtUp(name, (key) => this.#cachedResourceVersion(key))) {
       log.debug('waiting for the caches to show our last writes');
-      return { requeueAfterMs: this.#expectations.ttlMs };
+      return { deferred: true };
     }
 
     const now = this.#now();
@@ -116,7 +127,7 @@ export class Reconciler {
           await this.#deps.applier.delete(resource, ref.namespace, ref.name, preconditions);
           log.info({ namespace: ref.namespace, kind: ref.kind }, 'deleted target that is no longer selected');
         } else {
-          this.#expectations.expect(bundle.metadata.name, targetRefKey(ref), result.metadata.resourceVersion, Date.now());
+          this.#expect(bundle, targetRefKey(ref), result.metadata.resourceVersion);
           log.info({ namespace: ref.namespace, kind: ref.kind }, 'removed bundle data from target that is no longer selected');
         }
       } catch (err) {
@@ -134,7 +145,7 @@ export class Reconciler {
     await forEachBounded(indexed, this.#deps.maxConcurrentWrites, signal, async ({ ref, body, index }) => {
       try {
         const result = await this.#deps.applier.applyRaw(resourceOf(ref.kind), ref, serializer.serialize(body()), { metadataOnlyResponse: true });
-        this.#expectations.expect(bundle.metadata.name, targetRefKey(ref), result.metadata.resourceVersion, Date.now());
+        this.#expect(bundle, targetRefKey(ref), result.metadata.resourceVersion);
         log.debug({ namespace: ref.namespace, kind: ref.kind }, 'wrote target');
       } catch (err) {
         failures.set(index, { ref, message: errorMessage(err) });
@@ -147,8 +158,10 @@ export class Reconciler {
   async #writeStatus(bundle: Bundle, status: StatusDecision, log: Logger): Promise<void> {
     if (!status.write) return;
     try {
-      const result = await this.#deps.applier.apply(BUNDLES, status.body, { subresource: 'status', metadataOnlyResponse: true });
-      this.#expectations.expect(bundle.metadata.name, BUNDLE_EXPECTATION_PREFIX + bundle.metadata.name, result.metadata.resourceVersion, Date.now());
+      // The condition's transition time is when the status is written, not when the reconcile began.
+      const body = stampedAt(bundle, status.body, this.#now());
+      const result = await this.#deps.applier.apply(BUNDLES, body, { subresource: 'status', metadataOnlyResponse: true });
+      this.#expect(bundle, bundleExpectationKey(bundle.metadata.name), result.metadata.resourceVersion);
     } catch (err) {
       if (isNotFound(err)) return; // deleted meanwhile
       log.warn({ err: errorMessage(err) }, 'failed to write Bundle status');
@@ -167,6 +180,10 @@ export class Reconciler {
       },
       event,
     );
+  }
+
+  #expect(bundle: Bundle, key: string, resourceVersion: string | undefined): void {
+    this.#expectations.expect(bundle.metadata.name, key, resourceVersion, this.#cachedResourceVersion(key));
   }
 
   #cachedResourceVersion(key: string): string | undefined {
