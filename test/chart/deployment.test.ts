@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { all, container, controller, find, render, webhook, type Deployment } from './helm.ts';
-import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
+import { CONTROLLER_NODE_FLAGS, WEBHOOK_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
 import { packageVersionOf, readChartImages } from '../../images/chart-images.ts';
 
 const RESTRICTED = {
@@ -118,7 +118,7 @@ describe('webhook Deployment', () => {
     assert.equal(d.spec.replicas, 2);
     assert.deepEqual(d.spec.selector.matchLabels, { app: 'trust-manager-webhook' });
     const c = container(d);
-    assert.deepEqual(c.command, ['/nodejs/bin/node', '/app/webhook.js']);
+    assert.deepEqual(c.command, ['/nodejs/bin/node', ...WEBHOOK_NODE_FLAGS, '/app/webhook.js']);
     assert.deepEqual(c.args, [
       '--log-format=text',
       '--log-level=1',
