@@ -15,7 +15,9 @@ import type { ReconcileOptions } from './core/options.ts';
 import { bundlesSelectingNamespace, bundlesUsingSource, controllingBundle, type SourceKind } from './core/enqueue.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { runWorkers, WorkQueue } from './queue.ts';
-import { Reconciler } from './reconciler.ts';
+import { bundleExpectationKey, clusterTrustBundleExpectationKey, Reconciler } from './reconciler.ts';
+import { WriteExpectations } from './expectations.ts';
+import { targetRefKey } from './core/targets.ts';
 
 export interface ControllerOptions {
   client: KubeClient;
@@ -32,6 +34,7 @@ export interface ControllerOptions {
 export class Controller {
   readonly caches: Caches;
   readonly queue: WorkQueue;
+  readonly #expectations: WriteExpectations;
   readonly #opts: ControllerOptions;
   readonly #reconciler: Reconciler;
   readonly #log: Logger;
@@ -52,7 +55,9 @@ export class Controller {
       ...(opts.reflector ? { reflector: opts.reflector } : {}),
     });
     this.queue = new WorkQueue({ onDepth: (depth) => opts.metrics?.queueDepth(depth) });
+    this.#expectations = new WriteExpectations({ onCaughtUp: (name) => this.queue.add(name) });
     this.#reconciler = new Reconciler({
+      expectations: this.#expectations,
       caches: this.caches,
       applier: opts.applier,
       events: opts.events,
@@ -82,6 +87,7 @@ export class Controller {
         const started = process.hrtime.bigint();
         try {
           const outcome = await this.#reconciler.reconcile(name, this.#stopWrites.signal);
+          if (outcome.deferred === true) return outcome; // planned nothing: not a reconcile
           this.#opts.metrics?.reconciled('success', seconds(started));
           return outcome;
         } catch (err) {
@@ -101,6 +107,7 @@ export class Controller {
     this.queue.shutDown();
     this.#stopWrites.abort(new Error('shutting down'));
     await this.#workers;
+    this.#expectations.clear();
   }
 
   async stop(): Promise<void> {
@@ -108,14 +115,31 @@ export class Controller {
     await this.caches.stop();
   }
 
+  /**
+   * Every event leads here. The watch events of our own writes are recorded and queue nothing; any
+   * other change of a Bundle that still has writes in flight queues it once they are all visible, so
+   * a late, replayed or relisted watch costs at most one more reconcile, not one per event.
+   */
   #wireEvents(): void {
     const { caches, queue } = this;
+    const expectations = this.#expectations;
+    const enqueueOne = (name: string): void => {
+      if (expectations.caughtUp(name)) queue.add(name);
+    };
     const enqueue = (names: Iterable<string>): void => {
-      for (const name of names) queue.add(name);
+      for (const name of names) enqueueOne(name);
     };
     const bundles = (): Bundle[] => caches.bundles.list();
 
-    caches.bundles.on((event) => queue.add(event.object.metadata.name));
+    caches.bundles.on((event) => {
+      const name = event.object.metadata.name;
+      if (event.type === 'delete') {
+        queue.add(name);
+        return;
+      }
+      if (event.type === 'update' && expectations.observe(name, bundleExpectationKey(name), event.object.metadata.resourceVersion)) return;
+      enqueueOne(name);
+    });
 
     caches.namespaces.on((event) => {
       const labelSets = [event.object.metadata.labels, ...(event.type === 'update' ? [event.old.metadata.labels] : [])];
@@ -129,17 +153,23 @@ export class Controller {
     for (const reflector of caches.sourceConfigMaps.values()) (reflector as Reflector<KubeObject>).on(onSource('configMap'));
     for (const reflector of caches.sourceSecrets.values()) (reflector as Reflector<KubeObject>).on(onSource('secret'));
 
-    const onTarget = (event: StoreEvent<KubeObject>): void => {
+    /** Our own writes (expected) queue nothing; anything else queues the controlling Bundle(s). */
+    const onTarget = (expectationKey: (namespace: string, name: string) => string) => (event: StoreEvent<KubeObject>): void => {
       const owners = new Set([controllingBundle(event.object), ...(event.type === 'update' ? [controllingBundle(event.old)] : [])]);
-      for (const owner of owners) if (owner !== undefined) queue.add(owner);
+      const { namespace = '', name, resourceVersion } = event.object.metadata;
+      const single = owners.size === 1 ? [...owners][0] : undefined;
+      if (event.type !== 'delete' && single !== undefined && expectations.observe(single, expectationKey(namespace, name), resourceVersion)) return;
+      for (const owner of owners) if (owner !== undefined) enqueueOne(owner);
     };
-    for (const reflector of [...caches.targetConfigMaps, ...caches.targetSecrets]) reflector.on(onTarget);
+    for (const reflector of caches.targetConfigMaps) reflector.on(onTarget((namespace, name) => targetRefKey({ kind: 'ConfigMap', namespace, name })));
+    for (const reflector of caches.targetSecrets) reflector.on(onTarget((namespace, name) => targetRefKey({ kind: 'Secret', namespace, name })));
 
     // A ClusterTrustBundle is a source of the Bundles that select it and a target of the Bundle that owns it.
+    const onClusterTrustBundleTarget = onTarget((_namespace, name) => clusterTrustBundleExpectationKey(name));
     caches.clusterTrustBundles?.on((event) => {
       const objects = event.type === 'update' ? [event.object, event.old] : [event.object];
       enqueue(bundlesUsingClusterTrustBundles(bundles(), objects));
-      onTarget(event);
+      onClusterTrustBundleTarget(event);
     });
   }
 }

@@ -15,10 +15,11 @@ import type { Caches } from './caches.ts';
 import { decideHistory, historyEvents, withHistoryCertificates, type HistoryDecision } from './core/history.ts';
 import type { ReconcileOptions } from './core/options.ts';
 import { applyFailure, clusterTrustBundleApplyFailure, planReconcile, type EventSpec, type ReconcilePlan, type StatusDecision } from './core/reconcile.ts';
+import { stampedAt } from './core/status.ts';
 import { buildBundleSources } from './core/sources.ts';
 import { hasStatusExtensions, isUndeclaredStatusExtension, STATUS_EXTENSIONS, withoutStatusExtensions } from './core/status.ts';
 import { EncodingCache, isEmptyAfterCleanup, targetRefKey, type TargetKind, type TargetRef } from './core/targets.ts';
-import { WriteExpectations } from './expectations.ts';
+import type { WriteExpectations } from './expectations.ts';
 import type { ControllerMetrics } from './metrics.ts';
 
 export interface ReconcilerOptions {
@@ -28,6 +29,8 @@ export interface ReconcilerOptions {
   options: ReconcileOptions;
   maxConcurrentWrites: number;
   logger: Logger;
+  /** Shared with the controller's event handlers, which record the watch events of our writes. */
+  expectations: WriteExpectations;
   metrics?: ControllerMetrics;
   now?: () => Date;
 }
@@ -35,6 +38,8 @@ export interface ReconcilerOptions {
 export interface ReconcileOutcome {
   /** Reconcile again after this long even without a new event. */
   requeueAfterMs?: number;
+  /** Nothing was planned: our last writes are not in the caches yet; the expectations queue the Bundle again. */
+  deferred?: boolean;
 }
 
 /** Thrown to have the queue retry with backoff; the message is logged. */
@@ -45,16 +50,27 @@ export class ReconcileError extends Error {
 const BUNDLE_EXPECTATION_PREFIX = `${KIND}/`;
 const CTB_EXPECTATION_PREFIX = `${CLUSTER_TRUST_BUNDLES.kind}/`;
 
+/** The expectation key of a write of the Bundle's ClusterTrustBundle target. */
+export function clusterTrustBundleExpectationKey(name: string): string {
+  return CTB_EXPECTATION_PREFIX + name;
+}
+
+/** The expectation key of a Bundle's own status write. */
+export function bundleExpectationKey(name: string): string {
+  return BUNDLE_EXPECTATION_PREFIX + name;
+}
+
 export class Reconciler {
   readonly #deps: ReconcilerOptions;
   readonly #encodings = new EncodingCache();
-  readonly #expectations = new WriteExpectations();
+  readonly #expectations: WriteExpectations;
   readonly #now: () => Date;
   /** False once the API server said the Bundle CRD lacks our status fields (upstream's CRD). */
   #statusExtensions = true;
 
   constructor(deps: ReconcilerOptions) {
     this.#deps = deps;
+    this.#expectations = deps.expectations;
     this.#now = deps.now ?? (() => new Date());
   }
 
@@ -69,9 +85,9 @@ export class Reconciler {
       metrics?.forgetBundle(name);
       return {};
     }
-    if (this.#expectations.pending(name, (key) => this.#cachedResourceVersion(key), Date.now())) {
+    if (!this.#expectations.caughtUp(name, (key) => this.#cachedResourceVersion(key))) {
       log.debug('waiting for the caches to show our last writes');
-      return { requeueAfterMs: this.#expectations.ttlMs };
+      return { deferred: true };
     }
 
     const now = this.#now();
@@ -156,7 +172,7 @@ export class Reconciler {
           await this.#deps.applier.delete(resource, ref.namespace, ref.name, preconditions);
           log.info({ namespace: ref.namespace, kind: ref.kind }, 'deleted target that is no longer selected');
         } else {
-          this.#expectations.expect(bundle.metadata.name, targetRefKey(ref), result.metadata.resourceVersion, Date.now());
+          this.#expect(bundle, targetRefKey(ref), result.metadata.resourceVersion);
           log.info({ namespace: ref.namespace, kind: ref.kind }, 'removed bundle data from target that is no longer selected');
         }
       } catch (err) {
@@ -183,7 +199,7 @@ export class Reconciler {
     if (ctb.apply === undefined) return undefined;
     try {
       const result = await this.#deps.applier.apply(CLUSTER_TRUST_BUNDLES, ctb.apply.body, { metadataOnlyResponse: true });
-      this.#expectations.expect(bundle.metadata.name, CTB_EXPECTATION_PREFIX + ctb.apply.name, result.metadata.resourceVersion, Date.now());
+      this.#expect(bundle, clusterTrustBundleExpectationKey(ctb.apply.name), result.metadata.resourceVersion);
       log.info({ clusterTrustBundle: ctb.apply.name }, 'wrote ClusterTrustBundle');
       return undefined;
     } catch (err) {
@@ -201,7 +217,7 @@ export class Reconciler {
     await forEachBounded(indexed, this.#deps.maxConcurrentWrites, signal, async ({ ref, body, index }) => {
       try {
         const result = await this.#deps.applier.applyRaw(resourceOf(ref.kind), ref, serializer.serialize(body()), { metadataOnlyResponse: true });
-        this.#expectations.expect(bundle.metadata.name, targetRefKey(ref), result.metadata.resourceVersion, Date.now());
+        this.#expect(bundle, targetRefKey(ref), result.metadata.resourceVersion);
         log.debug({ namespace: ref.namespace, kind: ref.kind }, 'wrote target');
       } catch (err) {
         failures.set(index, { ref, message: errorMessage(err) });
@@ -214,8 +230,10 @@ export class Reconciler {
   async #writeStatus(bundle: Bundle, status: StatusDecision, log: Logger): Promise<void> {
     if (!status.write) return;
     try {
-      const result = await this.#deps.applier.apply(BUNDLES, status.body, { subresource: 'status', metadataOnlyResponse: true });
-      this.#expectations.expect(bundle.metadata.name, BUNDLE_EXPECTATION_PREFIX + bundle.metadata.name, result.metadata.resourceVersion, Date.now());
+      // The condition's transition time is when the status is written, not when the reconcile began.
+      const body = stampedAt(bundle, status.body, this.#now());
+      const result = await this.#deps.applier.apply(BUNDLES, body, { subresource: 'status', metadataOnlyResponse: true });
+      this.#expect(bundle, bundleExpectationKey(bundle.metadata.name), result.metadata.resourceVersion);
     } catch (err) {
       if (isNotFound(err)) return; // deleted meanwhile
       if (hasStatusExtensions(status.body) && isUndeclaredStatusExtension(errorMessage(err))) {
@@ -247,6 +265,10 @@ export class Reconciler {
       },
       event,
     );
+  }
+
+  #expect(bundle: Bundle, key: string, resourceVersion: string | undefined): void {
+    this.#expectations.expect(bundle.metadata.name, key, resourceVersion, this.#cachedResourceVersion(key));
   }
 
   #cachedResourceVersion(key: string): string | undefined {

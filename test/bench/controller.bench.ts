@@ -9,33 +9,28 @@
 // TM_BENCH_CONTROLLER_NODE_OPTIONS: Node/V8 options for the controller processes only; by default the
 // flags the chart runs the controller with (controller/src/node-flags.ts); printed with the results.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUNDLE_LABEL, HASH_ANNOTATION } from '@trust-manager/shared/api/constants.ts';
+import { BUNDLE_LABEL } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
 import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testing/fixtures.ts';
 import { Applier } from '@trust-manager/controller/kube/apply.ts';
 import { KubeClient } from '@trust-manager/shared/kube/client.ts';
 import type { KubeObject } from '@trust-manager/controller/kube/object.ts';
-import { Reflector } from '@trust-manager/controller/kube/reflector.ts';
-import { BUNDLES, CONFIGMAPS, NAMESPACES, resourcePath } from '@trust-manager/shared/kube/resource.ts';
-import { loadPackage, type DefaultPackage } from '@trust-manager/controller/package/package.ts';
-import type { ReconcileOptions } from '@trust-manager/controller/core/options.ts';
-import { buildBundleSources } from '@trust-manager/controller/core/sources.ts';
-import { buildTargetApply, encodeBundle, encodingFormatsFor, targetHashFor } from '@trust-manager/controller/core/targets.ts';
+import { BUNDLES, CONFIGMAPS, resourcePath } from '@trust-manager/shared/kube/resource.ts';
 import { forEachBounded } from '@trust-manager/controller/reconciler.ts';
 import { ControlPlane, freePort } from '../cluster/control-plane.ts';
 import { installBundleCRDFromPath } from '../cluster/harness.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
 import { startController, TestKube, waitFor, type ControllerProcess } from '../integration/controller-support.ts';
 import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
+import { applyAll, bareBodies, debianPackage, compactEtcd, createNamespaces, expectedTarget, log, median, megabytes, seconds, waitForHash } from './support.ts';
 
 const COUNTS = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const NAMESPACE_COUNTS = COUNTS.length > 0 ? COUNTS : [100, 1000];
 const CONCURRENCY = 32;
 const TRUST_NS = 'bench-trust';
-const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const UNRELATED_CONFIGMAPS = 2000;
 const UNRELATED_SIZE = 100 * 1024;
 const CONTROLLER_NODE_OPTIONS = process.env.TM_BENCH_CONTROLLER_NODE_OPTIONS ?? CONTROLLER_NODE_FLAGS.join(' ');
@@ -43,45 +38,6 @@ const CONTROLLER_NODE_OPTIONS = process.env.TM_BENCH_CONTROLLER_NODE_OPTIONS ?? 
 if (CONTROLLER_NODE_OPTIONS !== '') process.env.NODE_OPTIONS = CONTROLLER_NODE_OPTIONS;
 
 const rows: Array<[string, string]> = [];
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
-
-/** etcd keeps every revision until compaction; compact and defragment between phases so a run stays far below the 2 GiB quota. */
-async function compactEtcd(etcdUrl: string): Promise<number> {
-  const post = async (path: string, body: unknown): Promise<Record<string, unknown>> =>
-    (await (await fetch(`${etcdUrl}${path}`, { method: 'POST', body: JSON.stringify(body) })).json()) as Record<string, unknown>;
-  const status = (await post('/v3/maintenance/status', {})) as { header: { revision: string } };
-  await post('/v3/kv/compaction', { revision: status.header.revision, physical: true });
-  await post('/v3/maintenance/defragment', {});
-  const after = (await post('/v3/maintenance/status', {})) as { dbSize: string };
-  return Number(after.dbSize);
-}
-
-async function createNamespaces(client: KubeClient, names: string[], labels: Record<string, string>): Promise<void> {
-  await forEachBounded(names, 25, new AbortController().signal, async (name) => {
-    await client.json({ method: 'POST', path: resourcePath(NAMESPACES), body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } } });
-  });
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(2)} s`;
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(0)} MB`;
-}
-
-/** Watches ConfigMap metadata matching `labelSelector` and resolves when `count` of them carry `hash`. */
-async function waitForHash(client: KubeClient, labelSelector: string, count: number, hash: string): Promise<number> {
-  const reflector = new Reflector<KubeObject>({ client, resource: CONFIGMAPS, labelSelector, metadataOnly: true });
-  reflector.start();
-  try {
-    await waitFor(`${count} objects (${labelSelector}) with the new hash`, () => reflector.list().filter((t) => t.metadata.annotations?.[HASH_ANNOTATION] === hash).length === count || undefined, 600_000);
-    return Date.now();
-  } finally {
-    await reflector.stop();
-  }
-}
 
 async function main(): Promise<void> {
   const binDir = resolveBinDir();
@@ -97,32 +53,15 @@ async function main(): Promise<void> {
     const kube = new TestKube(client);
     const applier = new Applier(client);
 
-    // Default CAs: the machine's Debian bundle as a package, like the chart's package image.
-    const packagePath = join(workDir, 'package.json');
-    writeFileSync(packagePath, JSON.stringify({ name: 'cert-manager-debian-bench', version: '1', bundle: readFileSync(SYSTEM_BUNDLE, 'utf8') }));
-    const defaultPackage: DefaultPackage = await loadPackage(packagePath);
-    const options: ReconcileOptions = {
-      trustNamespace: TRUST_NS,
-      sourceNamespaces: [],
-      secretTargetsEnabled: false,
-      filterExpiredCertificates: false,
-      filterNonCACerts: false,
-      targetNamespaces: [],
-      defaultPackage,
-    };
+    const { packagePath, options } = await debianPackage(workDir, TRUST_NS);
     await createNamespaces(client, [TRUST_NS], {});
     const controllerArgs = [`--trust-namespace=${TRUST_NS}`, '--leader-elect=false', `--default-package-location=${packagePath}`, `--max-concurrent-writes=${CONCURRENCY}`];
-    const noReader = { getConfigMap: () => undefined, listConfigMaps: () => [], getSecret: () => undefined, listSecrets: () => [] };
     const cas: TestCertificate[] = [await makeCA({ cn: 'bench-private-1' }), await makeCA({ cn: 'bench-private-2' }), await makeCA({ cn: 'bench-private-3' })];
     const specFor = (ca: TestCertificate, selector: string): Bundle['spec'] => ({
       sources: [{ useDefaultCAs: true }, { inLine: ca.pem }],
       target: { configMap: { key: 'ca-certificates.crt' }, additionalFormats: { jks: { key: 'truststore.jks' } }, namespaceSelector: { matchLabels: { bench: selector } } },
     });
-    const expectedHash = (bundle: Bundle): { hash: string; pem: string; certificates: number } => {
-      const sources = buildBundleSources(bundle, noReader, options, new Date());
-      if (!sources.ok) throw new Error(sources.message);
-      return { hash: targetHashFor(bundle, 'ConfigMap', sources.pem), pem: sources.pem, certificates: sources.certificates.length };
-    };
+    const expectedHash = (bundle: Bundle): ReturnType<typeof expectedTarget> => expectedTarget(bundle, options);
 
     let created = 0;
     for (const count of NAMESPACE_COUNTS) {
@@ -142,25 +81,11 @@ async function main(): Promise<void> {
       const bareLabel = 'bench.trust-manager.io/bare';
       const bareBundle = (await kube.applyBundle(`${name}-bare-spec`, specFor(cas[0]!, 'nothing-selects-this')));
       const bareUpdate = (await kube.applyBundle(`${name}-bare-spec`, specFor(cas[1]!, 'nothing-selects-this')));
-      const bareBodies = (bundle: Bundle) => {
-        const sources = buildBundleSources(bundle, noReader, options, new Date());
-        if (!sources.ok) throw new Error(sources.message);
-        const encoded = encodeBundle({ pem: sources.pem, certificates: sources.certificates }, encodingFormatsFor(bundle));
-        return namespaces.map((namespace) => {
-          const body = buildTargetApply({ kind: 'ConfigMap', namespace, name: 'bench-bare' }, bundle, encoded) as unknown as KubeObject;
-          // Not a target of any Bundle: a label of its own, no owner (the controller must not adopt or prune it).
-          body.metadata = { name: 'bench-bare', namespace, labels: { [bareLabel]: selector }, ...(body.metadata.annotations ? { annotations: body.metadata.annotations } : {}) };
-          return body;
-        });
-      };
-      const write = async (bodies: KubeObject[]): Promise<void> => {
-        await forEachBounded(bodies, CONCURRENCY, new AbortController().signal, async (body) => {
-          await applier.apply(CONFIGMAPS, body, { metadataOnlyResponse: true });
-        });
-      };
-      const updateBodies = bareBodies(bareUpdate);
+      const bodiesFor = (bundle: Bundle): KubeObject[] => bareBodies(bundle, options, namespaces, 'bench-bare', { [bareLabel]: selector });
+      const write = (bodies: KubeObject[]): Promise<void> => applyAll(applier, bodies, CONCURRENCY);
+      const updateBodies = bodiesFor(bareUpdate);
       const bytesPerTarget = JSON.stringify(updateBodies[0]).length;
-      await write(bareBodies(bareBundle));
+      await write(bodiesFor(bareBundle));
       const bareStart = Date.now();
       const [bareDone] = await Promise.all([
         waitForHash(client, `${bareLabel}=${selector}`, count, expectedHash(bareUpdate).hash),

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { all, CHART_DIR, container, controller, find, render, webhook, type Deployment } from './helm.ts';
-import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
+import { CONTROLLER_NODE_FLAGS, WEBHOOK_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
 import { chartImages, packageVersionOf, readChartImages, type ChartValues } from '../../images/chart-images.ts';
 
 const RESTRICTED = {
@@ -121,7 +121,7 @@ describe('webhook Deployment', () => {
     assert.equal(d.spec.replicas, 2);
     assert.deepEqual(d.spec.selector.matchLabels, { app: 'trust-manager-webhook' });
     const c = container(d);
-    assert.deepEqual(c.command, ['/nodejs/bin/node', '/app/webhook.js']);
+    assert.deepEqual(c.command, ['/nodejs/bin/node', ...WEBHOOK_NODE_FLAGS, '/app/webhook.js']);
     assert.deepEqual(c.args, [
       '--log-format=text',
       '--log-level=1',

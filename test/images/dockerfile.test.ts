@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { container, controller, render, webhook } from '../chart/helm.ts';
-import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
+import { CONTROLLER_NODE_FLAGS, WEBHOOK_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
 import { ENTRYPOINTS } from '../../scripts/build.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -135,7 +135,7 @@ describe('Dockerfile structure', () => {
     const objects = await render();
     const entrypoint = last(stage('trust-manager'), 'ENTRYPOINT')?.words ?? [];
     assert.deepEqual(container(controller(objects)).command, [...entrypoint, ...CONTROLLER_NODE_FLAGS, '/app/controller.js']);
-    assert.deepEqual(container(webhook(objects)).command, [...entrypoint, '/app/webhook.js']);
+    assert.deepEqual(container(webhook(objects)).command, [...entrypoint, ...WEBHOOK_NODE_FLAGS, '/app/webhook.js']);
     assert.deepEqual(Object.keys(ENTRYPOINTS).sort(), ['controller', 'webhook']);
     for (const source of Object.values(ENTRYPOINTS)) assert.ok(existsSync(join(REPO, source)), source);
   });

@@ -16,6 +16,7 @@ import {
   isUndeclaredStatusExtension,
   withoutStatusExtensions,
   statusFieldsChanged,
+  stampedAt,
   statusWrite,
   syncedCondition,
 } from './status.ts';
@@ -129,6 +130,23 @@ test('statusWrite: the SSA body holds one condition and only the fields given', 
   const bare = statusWrite(bundle, syncedCondition(bundle, 'False', 'X', 'y'), {}, FIXED_TIME);
   assert.ok(bare.write);
   assert.deepEqual(Object.keys(bare.body.status), ['conditions']);
+});
+
+test('stampedAt: a transition is stamped when the status is written; an unchanged status keeps its time', () => {
+  const started = new Date('2021-01-01T01:00:00Z');
+  const written = new Date('2021-01-01T01:00:18Z');
+  const fresh = bundleWithStatus({ conditions: [condition({ status: 'False', reason: 'X' })] });
+  const planned = statusWrite(fresh, syncedCondition(fresh, 'True', 'Synced', 'ok'), { certificateCount: 1 }, started);
+  assert.ok(planned.write);
+  const stamped = stampedAt(fresh, planned.body, written);
+  assert.equal(stamped.status.conditions?.[0]?.lastTransitionTime, '2021-01-01T01:00:18Z');
+  assert.deepEqual({ ...stamped.status.conditions?.[0], lastTransitionTime: '' }, { ...planned.body.status.conditions?.[0], lastTransitionTime: '' }, 'only the time moves');
+  assert.equal(stamped.status.certificateCount, 1);
+
+  const synced = bundleWithStatus({ conditions: [condition({ status: 'True', reason: 'Synced', message: 'old' })] });
+  const update = statusWrite(synced, syncedCondition(synced, 'True', 'Synced', 'ok'), {}, started);
+  assert.ok(update.write);
+  assert.equal(stampedAt(synced, update.body, written).status.conditions?.[0]?.lastTransitionTime, EARLIER, 'status True before and after: no transition');
 });
 
 test('certificateFields: count and earliest notAfter at second precision', () => {

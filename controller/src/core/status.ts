@@ -55,6 +55,15 @@ export function conditionFor(existing: readonly BundleCondition[] | undefined, w
   };
 }
 
+/**
+ * The apply body with each condition's lastTransitionTime as of `at`: the plan is made when the
+ * reconcile starts, the status is written after every target (upstream stamps completion).
+ */
+export function stampedAt(bundle: Bundle, body: BundleStatusApply, at: Date): BundleStatusApply {
+  const conditions = body.status.conditions?.map(({ lastTransitionTime: _planned, ...wanted }) => conditionFor(bundle.status?.conditions, wanted, at));
+  return conditions === undefined ? body : { ...body, status: { ...body.status, conditions } };
+}
+
 /** Upstream setBundleStatusDefaultCAVersion: a present-but-empty value counts as set. */
 export function defaultCAVersionChanged(current: string | undefined, required: string | undefined): boolean {
   if (required === undefined || required === '') return current !== undefined;

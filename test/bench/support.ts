@@ -1,0 +1,115 @@
+// What the controller benchmarks share: etcd compaction between phases, namespaces in bulk, waiting
+// for a rollout through a watch, the bare server-side-apply loop (the floor a controller is compared
+// with), and /proc readings that work for any process (Node or Go).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HASH_ANNOTATION } from '@trust-manager/shared/api/constants.ts';
+import type { Bundle } from '@trust-manager/shared/api/types.ts';
+import type { Applier } from '@trust-manager/controller/kube/apply.ts';
+import type { KubeClient } from '@trust-manager/shared/kube/client.ts';
+import type { KubeObject } from '@trust-manager/controller/kube/object.ts';
+import { Reflector } from '@trust-manager/controller/kube/reflector.ts';
+import { CONFIGMAPS, NAMESPACES, resourcePath } from '@trust-manager/shared/kube/resource.ts';
+import type { ReconcileOptions } from '@trust-manager/controller/core/options.ts';
+import { buildBundleSources, type SourceReader } from '@trust-manager/controller/core/sources.ts';
+import { buildTargetApply, encodeBundle, encodingFormatsFor, targetHashFor } from '@trust-manager/controller/core/targets.ts';
+import { forEachBounded } from '@trust-manager/controller/reconciler.ts';
+import { loadPackage } from '@trust-manager/controller/package/package.ts';
+import { waitFor } from '../cluster/harness.ts';
+
+export const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+export const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(0)} MB`;
+export const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
+
+/** etcd keeps every revision until compaction; compact and defragment between phases so a run stays far below the 2 GiB quota. */
+export async function compactEtcd(etcdUrl: string): Promise<number> {
+  const post = async (path: string, body: unknown): Promise<Record<string, unknown>> =>
+    (await (await fetch(`${etcdUrl}${path}`, { method: 'POST', body: JSON.stringify(body) })).json()) as Record<string, unknown>;
+  const status = (await post('/v3/maintenance/status', {})) as { header: { revision: string } };
+  await post('/v3/kv/compaction', { revision: status.header.revision, physical: true });
+  await post('/v3/maintenance/defragment', {});
+  const after = (await post('/v3/maintenance/status', {})) as { dbSize: string };
+  return Number(after.dbSize);
+}
+
+export async function createNamespaces(client: KubeClient, names: string[], labels: Record<string, string>): Promise<void> {
+  await forEachBounded(names, 25, new AbortController().signal, async (name) => {
+    await client.json({ method: 'POST', path: resourcePath(NAMESPACES), body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } } });
+  });
+}
+
+/** Watches ConfigMap metadata matching `labelSelector` and resolves (with the time) when `count` of them carry `hash`. */
+export async function waitForHash(client: KubeClient, labelSelector: string, count: number, hash: string): Promise<number> {
+  const reflector = new Reflector<KubeObject>({ client, resource: CONFIGMAPS, labelSelector, metadataOnly: true });
+  reflector.start();
+  try {
+    await waitFor(`${count} objects (${labelSelector}) with the new hash`, () => reflector.list().filter((t) => t.metadata.annotations?.[HASH_ANNOTATION] === hash).length === count || undefined, 1_800_000);
+    return Date.now();
+  } finally {
+    await reflector.stop();
+  }
+}
+
+export const NO_SOURCES: SourceReader = { getConfigMap: () => undefined, listConfigMaps: () => [], getSecret: () => undefined, listSecrets: () => [] };
+
+/** The target hash and PEM the core computes for `bundle` (its sources must not need the cluster). */
+export function expectedTarget(bundle: Bundle, options: ReconcileOptions): { hash: string; pem: string; certificates: number } {
+  const sources = buildBundleSources(bundle, NO_SOURCES, options, new Date());
+  if (!sources.ok) throw new Error(sources.message);
+  return { hash: targetHashFor(bundle, 'ConfigMap', sources.pem), pem: sources.pem, certificates: sources.certificates.length };
+}
+
+/**
+ * The bare loop: the apply bodies the core builds for `bundle`, to objects of their own (a label of
+ * their own, no owner: no controller adopts or prunes them), `concurrency` in flight.
+ */
+export function bareBodies(bundle: Bundle, options: ReconcileOptions, namespaces: readonly string[], name: string, labels: Record<string, string>): KubeObject[] {
+  const sources = buildBundleSources(bundle, NO_SOURCES, options, new Date());
+  if (!sources.ok) throw new Error(sources.message);
+  const encoded = encodeBundle({ pem: sources.pem, certificates: sources.certificates }, encodingFormatsFor(bundle));
+  return namespaces.map((namespace) => {
+    const body = buildTargetApply({ kind: 'ConfigMap', namespace, name }, bundle, encoded) as unknown as KubeObject;
+    body.metadata = { name, namespace, labels, ...(body.metadata.annotations ? { annotations: body.metadata.annotations } : {}) };
+    return body;
+  });
+}
+
+export async function applyAll(applier: Applier, bodies: readonly KubeObject[], concurrency: number): Promise<void> {
+  await forEachBounded(bodies, concurrency, new AbortController().signal, async (body) => {
+    await applier.apply(CONFIGMAPS, body, { metadataOnlyResponse: true });
+  });
+}
+
+/** Resident set size of a process (any language), from /proc. */
+export function rssBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** User + system CPU time of a process so far, in seconds, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields after the command: state is index 0, utime 11, stime 12 (clock ticks, 100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Default CAs: the machine's Debian bundle written as a package into `dir` (like the chart's package
+ * image), and the reconcile options the core computes expected targets with.
+ */
+export async function debianPackage(dir: string, trustNamespace: string): Promise<{ packagePath: string; options: ReconcileOptions }> {
+  const packagePath = join(dir, 'package.json');
+  writeFileSync(packagePath, JSON.stringify({ name: 'cert-manager-debian-bench', version: '1', bundle: readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8') }));
+  const options: ReconcileOptions = {
+    trustNamespace,
+    sourceNamespaces: [],
+    secretTargetsEnabled: false,
+    filterExpiredCertificates: false,
+    filterNonCACerts: false,
+    targetNamespaces: [],
+    defaultPackage: await loadPackage(packagePath),
+  };
+  return { packagePath, options };
+}

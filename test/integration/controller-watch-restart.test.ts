@@ -1,0 +1,163 @@
+// A target watch that restarts in the middle of a rollout, against the real API server: the
+// controller runs in this process on a client whose target watch the test cuts half-way through the
+// writes and lets reconnect only after the last write. The reflector resumes from its last
+// resourceVersion and the API server replays the missed half in a burst. That must cost at most one
+// extra reconcile of the Bundle (not one per replayed event), and no extra write. Also: the Synced
+// condition is stamped when the status is written, after the last target, not when the reconcile began.
+//   bash test/cluster/with-cluster.sh node --test test/integration/controller-watch-restart.test.ts
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Readable } from 'node:stream';
+import { createWriteStream } from 'node:fs';
+import { BUNDLE_LABEL, HASH_ANNOTATION } from '@trust-manager/shared/api/constants.ts';
+import type { Bundle } from '@trust-manager/shared/api/types.ts';
+import { createLogger } from '@trust-manager/shared/logging/logging.ts';
+import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testing/fixtures.ts';
+import { Applier } from '@trust-manager/controller/kube/apply.ts';
+import { KubeClient, type KubeRequest } from '@trust-manager/shared/kube/client.ts';
+import { EventRecorder } from '@trust-manager/controller/kube/events.ts';
+import { CONFIGMAPS, NAMESPACES, resourcePath } from '@trust-manager/shared/kube/resource.ts';
+import { Controller } from '@trust-manager/controller/controller.ts';
+import { ControllerMetrics } from '@trust-manager/controller/metrics.ts';
+import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
+import { sumMetric, TestKube, waitFor } from './controller-support.ts';
+
+const SELECT = 'watch-restart-test.trust-manager.io/select';
+const NAMESPACE_COUNT = 300;
+
+/** A real client whose cluster-wide target ConfigMap watch the test can cut and hold closed. */
+class CuttableWatchClient extends KubeClient {
+  readonly #open = new Set<Readable>();
+  #held: PromiseWithResolvers<void> | undefined;
+  watchesOpened = 0;
+
+  override async stream(req: KubeRequest): Promise<Readable> {
+    const isTargetWatch = req.path === resourcePath(CONFIGMAPS) && req.query?.labelSelector === BUNDLE_LABEL;
+    if (!isTargetWatch) return super.stream(req);
+    await this.#held?.promise;
+    const body = await super.stream(req);
+    this.watchesOpened++;
+    this.#open.add(body);
+    body.once('close', () => this.#open.delete(body));
+    return body;
+  }
+
+  /** Closes the target watch; it cannot reconnect until release(). */
+  cut(): void {
+    this.#held = Promise.withResolvers<void>();
+    for (const body of this.#open) body.destroy();
+  }
+
+  release(): void {
+    this.#held?.resolve();
+    this.#held = undefined;
+  }
+}
+
+let cluster: TestCluster;
+let kube: TestKube;
+let client: CuttableWatchClient;
+let controller: Controller | undefined;
+let trustNs: string;
+let namespaces: string[] = [];
+
+before(async () => {
+  cluster = await useCluster();
+  await cluster.installBundleCRD();
+  kube = new TestKube(new KubeClient(cluster.kubeConfig));
+  client = new CuttableWatchClient(cluster.kubeConfig);
+  trustNs = await cluster.newNamespace('watch-trust');
+  const selectorValue = uniqueName('wr');
+  namespaces = Array.from({ length: NAMESPACE_COUNT }, (_, i) => `${selectorValue}-${i}`);
+  for (let i = 0; i < namespaces.length; i += 25) {
+    await Promise.all(
+      namespaces.slice(i, i + 25).map((ns) =>
+        kube.client.json({ method: 'POST', path: resourcePath(NAMESPACES), body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { [SELECT]: selectorValue } } } }),
+      ),
+    );
+  }
+});
+
+after(async () => {
+  await controller?.stop();
+  await client?.close();
+  await Promise.all(namespaces.map((ns) => kube.delete(NAMESPACES, undefined, ns)));
+  await kube?.client.close();
+});
+
+test('a target watch cut mid-rollout and replayed costs at most one extra reconcile; Synced is stamped at the status write', async () => {
+  const name = uniqueName('watch-restart');
+  const selector = namespaces[0]!.replace(/-0$/, '');
+  const metrics = new ControllerMetrics();
+  const writes = { configMaps: 0, lastConfigMapAt: 0 };
+  const applier = new Applier(client, {
+    onWrite: ({ resource, ok }) => {
+      metrics.write(resource.kind, 'apply', ok);
+      if (resource.kind === 'ConfigMap' && ok) {
+        writes.configMaps++;
+        writes.lastConfigMapAt = Date.now();
+      }
+    },
+  });
+  const logger = createLogger({ format: 'json', verbosity: 0, destination: createWriteStream('/dev/null') });
+  controller = new Controller({
+    client,
+    applier,
+    events: new EventRecorder(client, { reportingInstance: 'watch-restart-test', logger }),
+    options: { trustNamespace: trustNs, sourceNamespaces: [], targetNamespaces: [], secretTargetsEnabled: false, filterExpiredCertificates: false, filterNonCACerts: false },
+    workers: 1,
+    maxConcurrentWrites: 16,
+    logger,
+    metrics,
+  });
+  controller.startCaches();
+  const stopping = new AbortController();
+  await controller.startReconciling(stopping.signal);
+
+  const reconciles = async (): Promise<number> => sumMetric(await metrics.registry.metrics(), 'trust_manager_reconcile_total');
+  const spec = (ca: TestCertificate): Bundle['spec'] => ({ sources: [{ inLine: ca.pem }], target: { configMap: { key: 'ca.pem' }, namespaceSelector: { matchLabels: { [SELECT]: selector } } } });
+  const targetsWithHash = (): Set<string> => new Set(controller!.caches.targetsOf(name).map((target) => target.annotations?.[HASH_ANNOTATION] ?? ''));
+  const settled = async (what: string, hashes: () => boolean): Promise<void> => {
+    await waitFor(what, () => (hashes() && controller!.queue.length === 0 && controller!.queue.processing === 0 ? true : undefined), 180_000);
+    // Let anything still queued behind the last event run (a settled controller stays settled).
+    let quietSince = Date.now();
+    await waitFor(`${what}, then quiet for 2 s`, () => {
+      if (controller!.queue.length > 0 || controller!.queue.processing > 0) quietSince = Date.now();
+      return Date.now() - quietSince >= 2000 ? true : undefined;
+    });
+  };
+
+  // 1. The first rollout, undisturbed; the condition must be no older than the last target write.
+  const started = Date.now();
+  await kube.applyBundle(name, spec(await makeCA({ cn: 'watch-restart-1' })));
+  await settled('the first rollout', () => controller!.caches.targetsOf(name).length === NAMESPACE_COUNT);
+  const firstCondition = await kube.waitForCondition(name, 'Synced');
+  const stampedMs = Date.parse(firstCondition.lastTransitionTime);
+  assert.ok(writes.lastConfigMapAt - started > 1000, `the rollout took long enough to tell start from end (${writes.lastConfigMapAt - started} ms)`);
+  assert.ok(stampedMs >= Math.floor(writes.lastConfigMapAt / 1000) * 1000, `Synced stamped ${firstCondition.lastTransitionTime}, last target written ${new Date(writes.lastConfigMapAt).toISOString()}`);
+
+  // 2. A change: cut the target watch half-way through the writes, let it reconnect after the last.
+  const reconcilesBefore = await reconciles();
+  const writesBefore = writes.configMaps;
+  const watchesBefore = client.watchesOpened;
+  const hashesBefore = targetsWithHash();
+  await kube.applyBundle(name, spec(await makeCA({ cn: 'watch-restart-2' })));
+  await waitFor('half of the writes', () => (writes.configMaps - writesBefore >= NAMESPACE_COUNT / 2 ? true : undefined), 180_000);
+  client.cut();
+  await waitFor('every write', () => (writes.configMaps - writesBefore >= NAMESPACE_COUNT ? true : undefined), 180_000);
+  const cachedBeforeReplay = controller.caches.targetsOf(name).filter((target) => hashesBefore.has(target.annotations?.[HASH_ANNOTATION] ?? '')).length;
+  client.release();
+  await settled('the change, replayed', () => {
+    const hashes = targetsWithHash();
+    return hashes.size === 1 && !hashesBefore.has([...hashes][0]!) && controller!.caches.targetsOf(name).length === NAMESPACE_COUNT;
+  });
+
+  assert.ok(client.watchesOpened > watchesBefore, 'the target watch was reopened');
+  assert.ok(cachedBeforeReplay > 0, `the cache missed writes while the watch was cut (${cachedBeforeReplay} targets still old)`);
+  const extra = (await reconciles()) - reconcilesBefore;
+  assert.ok(extra >= 1 && extra <= 2, `reconciles for the change: ${extra} (one, plus at most one for the watch restart)`);
+  assert.equal(writes.configMaps - writesBefore, NAMESPACE_COUNT, 'each target written once');
+  const condition = await kube.waitForCondition(name, 'Synced');
+  assert.equal(condition.status, 'True');
+  stopping.abort();
+});
