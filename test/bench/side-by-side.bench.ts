@@ -353,10 +353,17 @@ function printTable(samples: Map<SubjectName, Sample>, bare: Map<number, number[
   const ours = samples.get('ours');
   type Cell = { value: number; text: string };
   const rows: Array<[string, Cell | undefined, Cell | undefined, 'lower' | 'higher' | 'none']> = [];
-  const ms = (values: number[] | undefined): Cell | undefined => (values?.length ? { value: median(values), text: seconds(median(values)) } : undefined);
-  const mb = (values: number[] | undefined): Cell | undefined => (values?.length ? { value: median(values), text: megabytes(median(values)) } : undefined);
-  const num = (values: number[] | undefined, digits = 0): Cell | undefined => (values?.length ? { value: median(values), text: median(values).toFixed(digits) } : undefined);
-  rows.push(['start to ready (spawn to /readyz 200)', up ? { value: median(up.startToReadyMs), text: `${median(up.startToReadyMs).toFixed(0)} ms` } : undefined, ours ? { value: median(ours.startToReadyMs), text: `${median(ours.startToReadyMs).toFixed(0)} ms` } : undefined, 'lower']);
+  // The median, and the range over the rounds when there are several.
+  const cell = (values: number[] | undefined, format: (value: number) => string): Cell | undefined => {
+    if (!values?.length) return undefined;
+    const range = values.length > 1 ? ` (${format(Math.min(...values))}-${format(Math.max(...values))})` : '';
+    return { value: median(values), text: `${format(median(values))}${range}` };
+  };
+  const ms = (values: number[] | undefined): Cell | undefined => cell(values, seconds);
+  const mb = (values: number[] | undefined): Cell | undefined => cell(values, megabytes);
+  const num = (values: number[] | undefined, digits = 0): Cell | undefined => cell(values, (value) => value.toFixed(digits));
+  const milliseconds = (values: number[] | undefined): Cell | undefined => cell(values, (value) => `${value.toFixed(0)} ms`);
+  rows.push(['start to ready (spawn to /readyz 200)', milliseconds(up?.startToReadyMs), milliseconds(ours?.startToReadyMs), 'lower']);
   rows.push(['RSS at idle, before any Bundle', mb(up?.idleRss), mb(ours?.idleRss), 'lower']);
   for (const count of COUNTS) {
     rows.push([`first rollout to ${count} namespaces`, ms(up?.rolloutMs.get(count)), ms(ours?.rolloutMs.get(count)), 'lower']);
@@ -379,7 +386,7 @@ function printTable(samples: Map<SubjectName, Sample>, bare: Map<number, number[
   const flags = OURS_NODE_FLAGS.join(' ');
   process.stdout.write(
     `\nCommand: \`${process.env.TM_BENCH_CONTROLLER_NODE_OPTIONS !== undefined ? `TM_BENCH_CONTROLLER_NODE_OPTIONS='${flags}' ` : ''}node test/bench/side-by-side.bench.ts --namespaces ${COUNTS.join(',')} --rounds ${ROUNDS} --unrelated ${UNRELATED_CONFIGMAPS}\`\n` +
-      `(upstream trust-manager ${UPSTREAM_VERSION}, Go; this project: \`node ${flags} dist/controller.js\`, Node ${process.version}; medians of ${ROUNDS} rounds, A B A B; ` +
+      `(upstream trust-manager ${UPSTREAM_VERSION}, Go; this project: \`node ${flags} dist/controller.js\`, Node ${process.version}; medians of ${ROUNDS} rounds (range in brackets), A B A B; ` +
       `${certificateCount} certificates, PEM + JKS, ${[...bytesPerTarget.values()].map((b) => `${(b / 1024).toFixed(0)} KiB per target`)[0] ?? ''}; ` +
       `etcd, kube-apiserver, both controllers and this bench share one machine)\n\n`,
   );

@@ -17,7 +17,13 @@ import { forEachBounded } from '@trust-manager/controller/reconciler.ts';
 import { loadPackage } from '@trust-manager/controller/package/package.ts';
 import { waitFor } from '../cluster/harness.ts';
 
-export const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+/** The middle value; of an even count, the mean of the two middle values. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return 0;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 export const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(0)} MB`;
 export const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);

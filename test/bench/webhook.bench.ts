@@ -213,6 +213,16 @@ try {
     await sleep(burstEnded + at * 1000 - Date.now());
     after.push([at, rssBytes(pid)]);
   }
+  // What the RSS left after the burst is made of: the V8 heap (committed and used) and memory outside it.
+  const metricsText = await new Promise<string>((resolve, reject) => {
+    get({ host: '127.0.0.1', port: metricsPort, path: '/metrics' }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve(text));
+    }).on('error', reject);
+  });
+  const gauge = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metricsText)?.[1] ?? Number.NaN);
 
   const how = values.sources ? 'node webhook/src/main.ts' : `node ${WEBHOOK_FLAGS.join(' ')} dist/webhook.js`.replace('  ', ' ');
   console.log(`\nnode test/bench/webhook.bench.ts --duration ${duration} --connections ${connections}${values.sources ? ' --sources' : ''}  (webhook: taskset -c 0 ${how}; Node ${process.version})\n`);
@@ -222,7 +232,7 @@ try {
     console.log(`| ${row.name} | ${row.bodyBytes} | ${Math.round(row.perSecond)} | ${row.p50} | ${row.p99} | ${row.requests} | ${row.errors} | ${megabytes(row.rssMedian)} | ${megabytes(row.rssPeak)} |`);
   }
   const burstErrors = burst.result.errors + burst.result.non2xx + burst.result.timeouts;
-  console.log(`\nRSS at idle after start: ${megabytes(idleRss)}. Burst of ${burst.result.requests.total} admissions of ${(Buffer.byteLength(maximal) / 1e6).toFixed(2)} MB (${connections} connections, ${burstErrors} errors): peak ${megabytes(burst.peak)}; ${after.map(([at, rss]) => `${at} s later ${megabytes(rss)}`).join(', ')}`);
+  console.log(`\nRSS at idle after start: ${megabytes(idleRss)}. Burst of ${burst.result.requests.total} admissions of ${(Buffer.byteLength(maximal) / 1e6).toFixed(2)} MB (${connections} connections, ${burstErrors} errors): peak ${megabytes(burst.peak)}; ${after.map(([at, rss]) => `${at} s later ${megabytes(rss)}`).join(', ')} (V8 heap ${megabytes(gauge('nodejs_heap_size_used_bytes'))} used of ${megabytes(gauge('nodejs_heap_size_total_bytes'))}, external ${megabytes(gauge('nodejs_external_memory_bytes'))})`);
   const cold = coldValidation(large, 200);
   console.log(`\n200-certificate validateBundle in this process, parse cache cleared before each of 200 runs: median ${cold.median.toFixed(2)} ms, p99 ${cold.p99.toFixed(2)} ms`);
 } finally {

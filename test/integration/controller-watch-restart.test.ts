@@ -8,6 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createWriteStream } from 'node:fs';
 import { BUNDLE_LABEL, HASH_ANNOTATION } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
@@ -25,11 +26,23 @@ import { sumMetric, TestKube, waitFor } from './controller-support.ts';
 const SELECT = 'watch-restart-test.trust-manager.io/select';
 const NAMESPACE_COUNT = 300;
 
-/** A real client whose cluster-wide target ConfigMap watch the test can cut and hold closed. */
+/** Each ConfigMap write waits this long before it is sent: a rollout then spans seconds on any machine. */
+const WRITE_DELAY_MS = 100;
+const MAX_CONCURRENT_WRITES = 16;
+
+/**
+ * A real client whose cluster-wide target ConfigMap watch the test can cut and hold closed, and whose
+ * ConfigMap writes are held back a little (so the rollout's start and end are seconds apart).
+ */
 class CuttableWatchClient extends KubeClient {
   readonly #open = new Set<Readable>();
   #held: PromiseWithResolvers<void> | undefined;
   watchesOpened = 0;
+
+  override async json<T>(req: KubeRequest): Promise<T> {
+    if (req.method === 'PATCH' && req.path.includes('/configmaps/')) await sleep(WRITE_DELAY_MS);
+    return super.json<T>(req);
+  }
 
   override async stream(req: KubeRequest): Promise<Readable> {
     const isTargetWatch = req.path === resourcePath(CONFIGMAPS) && req.query?.labelSelector === BUNDLE_LABEL;
@@ -106,7 +119,7 @@ test('a target watch cut mid-rollout and replayed costs at most one extra reconc
     events: new EventRecorder(client, { reportingInstance: 'watch-restart-test', logger }),
     options: { trustNamespace: trustNs, sourceNamespaces: [], targetNamespaces: [], secretTargetsEnabled: false, filterExpiredCertificates: false, filterNonCACerts: false },
     workers: 1,
-    maxConcurrentWrites: 16,
+    maxConcurrentWrites: MAX_CONCURRENT_WRITES,
     logger,
     metrics,
   });
@@ -133,7 +146,8 @@ test('a target watch cut mid-rollout and replayed costs at most one extra reconc
   await settled('the first rollout', () => controller!.caches.targetsOf(name).length === NAMESPACE_COUNT);
   const firstCondition = await kube.waitForCondition(name, 'Synced');
   const stampedMs = Date.parse(firstCondition.lastTransitionTime);
-  assert.ok(writes.lastConfigMapAt - started > 1000, `the rollout took long enough to tell start from end (${writes.lastConfigMapAt - started} ms)`);
+  // At least (300 / 16) x 100 ms: the reconcile's start and its last write lie in different seconds.
+  assert.ok(writes.lastConfigMapAt - started >= Math.floor(NAMESPACE_COUNT / MAX_CONCURRENT_WRITES) * WRITE_DELAY_MS, 'the writes were held back');
   assert.ok(stampedMs >= Math.floor(writes.lastConfigMapAt / 1000) * 1000, `Synced stamped ${firstCondition.lastTransitionTime}, last target written ${new Date(writes.lastConfigMapAt).toISOString()}`);
 
   // 2. A change: cut the target watch half-way through the writes, let it reconnect after the last.
