@@ -9,13 +9,8 @@ export interface BuiltImage {
 }
 
 /** operator and package: the chart's default images; *Next: the same repositories under other tags (upgrades). */
-export interface BuiltImages {
-  operator: BuiltImage;
-  operatorNext: BuiltImage;
-  package: BuiltImage;
-  packageNext: BuiltImage;
-  pause: BuiltImage;
-}
+export type ImageName = 'operator' | 'package' | 'packageNext' | 'operatorNext' | 'pause';
+export type BuiltImages = Record<ImageName, BuiltImage>;
 
 export function readImages(dir = process.env.TM_IMAGES_DIR): BuiltImages {
   if (!dir) throw new Error('TM_IMAGES_DIR is not set: run through test/cluster/with-cluster.sh with TM_NODE=1 (it runs images/build.sh)');
@@ -29,5 +24,5 @@ export function imageTag(ref: string): string {
 }
 
 export function allImages(images: BuiltImages): BuiltImage[] {
-  return [images.operator, images.operatorNext, images.package, images.packageNext, images.pause];
+  return Object.values(images);
 }

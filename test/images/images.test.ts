@@ -16,7 +16,8 @@ import { WEBHOOK_PATH } from '@trust-manager/shared/api/constants.ts';
 import { freePort } from '@trust-manager/shared/testing/net.ts';
 import { container, controller, render, webhook } from '../chart/helm.ts';
 import { readChartImages } from '../../images/chart-images.ts';
-import { ensureLoaded, imagesDir, podman, readImagesJson, scratchDir, unpack, walk, type ImagesJson, type UnpackedImage } from './support.ts';
+import { ensureLoaded, imagesDir, podman, scratchDir, unpack, walk, type UnpackedImage } from './support.ts';
+import { readImages, type BuiltImages } from '../cluster/images.ts';
 
 const HOST_EXTRA_CA_DIR = '/usr/local/share/ca-certificates';
 const PACKAGE_JSON = '/debian-package/cert-manager-package-debian.json';
@@ -38,25 +39,25 @@ function hostExtraCAs(): X509Certificate[] {
 }
 
 let scratch = '';
-let images: ImagesJson;
+let images: BuiltImages;
 let dir = '';
-const unpacked: Partial<Record<keyof ImagesJson, UnpackedImage>> = {};
+const unpacked: Partial<Record<keyof BuiltImages, UnpackedImage>> = {};
 
 before(async () => {
   dir = await imagesDir();
-  images = readImagesJson(dir);
+  images = readImages(dir);
   scratch = scratchDir();
   for (const name of ['operator', 'package', 'packageNext', 'pause'] as const) unpacked[name] = await unpack(images[name].archive, scratch);
 });
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-const image = (name: keyof ImagesJson): UnpackedImage => {
+const image = (name: keyof BuiltImages): UnpackedImage => {
   const u = unpacked[name];
   assert.ok(u, `${name} unpacked`);
   return u;
 };
-const files = (name: keyof ImagesJson) => walk(image(name).rootfs);
-const readIn = (name: keyof ImagesJson, path: string): string => readFileSync(join(image(name).rootfs, path), 'utf8');
+const files = (name: keyof BuiltImages) => walk(image(name).rootfs);
+const readIn = (name: keyof BuiltImages, path: string): string => readFileSync(join(image(name).rootfs, path), 'utf8');
 
 describe('images.json (the contract with the node tests)', () => {
   it('names the chart default images, an upgrade of each and the pause image, each with an OCI archive named after its ref', async () => {
@@ -71,7 +72,7 @@ describe('images.json (the contract with the node tests)', () => {
     assert.equal(container(controller(objects)).image, images.operator.ref, 'the chart installs exactly this image by default');
     for (const [name, { ref, archive }] of Object.entries(images)) {
       assert.ok(isAbsolute(archive) && archive.startsWith(dir) && existsSync(archive), `${name}: ${archive}`);
-      if (name !== 'operatorNext') assert.equal(unpacked[name as keyof ImagesJson]?.refName, ref, `${name}: ctr imports it under its ref`);
+      if (name !== 'operatorNext') assert.equal(unpacked[name as keyof BuiltImages]?.refName, ref, `${name}: ctr imports it under its ref`);
     }
     const next = await unpack(images.operatorNext.archive, scratch);
     assert.equal(next.refName, images.operatorNext.ref);
@@ -171,8 +172,8 @@ describe('running the images (podman, read-only root filesystem)', () => {
   const runImage = async (ref: string, args: string[], runArgs: string[] = []) =>
     podman(['run', '--rm', '--read-only', '--network', 'none', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', ...runArgs, ref, ...args]);
 
-  const ids: Partial<Record<keyof ImagesJson, string>> = {};
-  const id = (name: keyof ImagesJson): string => ids[name] ?? assert.fail(`${name} not loaded`);
+  const ids: Partial<Record<keyof BuiltImages, string>> = {};
+  const id = (name: keyof BuiltImages): string => ids[name] ?? assert.fail(`${name} not loaded`);
   before(async () => {
     for (const name of ['operator', 'package', 'pause'] as const) ids[name] = await ensureLoaded(images[name].archive, image(name));
   });

@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { container, controller, render, webhook } from '../chart/helm.ts';
-import { REPO, imagesDir, readImagesJson } from './support.ts';
+import { REPO, imagesDir } from './support.ts';
+import { readImages } from '../cluster/images.ts';
 
 const run = promisify(execFile);
 const RELEASE = join(REPO, 'images/release.sh');
@@ -27,7 +28,7 @@ describe('images/release.sh', () => {
     ['registry.example', 'registry.example', ''],
   ] as const) {
     it(`pushes both archives to ${destination} and prints a helm line that installs them`, async () => {
-      const images = readImagesJson(await imagesDir());
+      const images = readImages(await imagesDir());
       const r = await release(['--dry-run', destination]);
       assert.equal(r.code, 0, r.stderr);
       const pushed: string[] = [];

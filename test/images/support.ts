@@ -12,8 +12,6 @@ const run = promisify(execFile);
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const IMAGES_CACHE = join(process.env.TM_CACHE ?? join(homedir(), '.cache', 'trust-manager-ts'), 'images');
 
-export type ImageName = 'operator' | 'package' | 'packageNext' | 'operatorNext' | 'pause';
-export type ImagesJson = Record<ImageName, { ref: string; archive: string }>;
 
 /**
  * The output directory of images/build.sh: $TM_IMAGES_DIR when the test command built the images
@@ -25,10 +23,6 @@ export async function imagesDir(): Promise<string> {
   const last = stdout.trimEnd().split('\n').at(-1);
   if (!last) throw new Error('images/build.sh printed nothing on stdout');
   return last;
-}
-
-export function readImagesJson(dir: string): ImagesJson {
-  return JSON.parse(readFileSync(join(dir, 'images.json'), 'utf8')) as ImagesJson;
 }
 
 export interface ImageConfig {
