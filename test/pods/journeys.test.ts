@@ -86,6 +86,86 @@ function admissionLoop(): { stop: () => Promise<{ sent: number; failures: string
   };
 }
 
+/** Helm upgrade of defaultPackageImage.tag rolls the controller; useDefaultCAs Bundles move, others are not rewritten. */
+async function packageUpgradeJourney(): Promise<void> {
+  const target = await cluster.newNamespace('upgrade');
+  const privateCA = await makeCA({ cn: 'upgrade-private' });
+  await kubectlApply(cluster, bundle('with-defaults', { sources: [{ useDefaultCAs: true }, { inLine: privateCA.pem }], target: { configMap: { key: 'ca.pem' } } }));
+  await kubectlApply(cluster, bundle('without-defaults', { sources: [{ inLine: privateCA.pem }], target: { configMap: { key: 'ca.pem' } } }));
+  const oldPackage = await loadedPackage();
+  await waitFor('defaultCAVersion of the old package', async () => (await readBundle(cluster, 'with-defaults')).status?.defaultCAVersion === packageStringID(oldPackage) || undefined);
+  const before = { with: await waitFor('target', () => configMapData(cluster, target, 'with-defaults')), without: await waitFor('target', () => configMapData(cluster, target, 'without-defaults')) };
+  assert.equal(certificateCount(before.with.data['ca.pem']), certificateCount(oldPackage.bundle) + 1);
+  const [oldPod] = await rolledOut(CONTROLLER);
+
+  await cluster.helm(['upgrade', '-n', NAMESPACE, RELEASE, CHART_DIR, '--reuse-values', '--set', `defaultPackageImage.tag=${imageTag(images.packageNext.ref)}`]);
+  const [newPod] = await waitFor('a new controller pod', async () => {
+    const ready = await rolledOut(CONTROLLER);
+    return ready[0]!.metadata!.name !== oldPod!.metadata!.name ? ready : undefined;
+  });
+  assert.equal(newPod!.spec!.initContainers![0]!.image, images.packageNext.ref);
+  const newPackage = await loadedPackage();
+  assert.notEqual(packageStringID(newPackage), packageStringID(oldPackage));
+  await waitFor('defaultCAVersion of the new package', async () => (await readBundle(cluster, 'with-defaults')).status?.defaultCAVersion === packageStringID(newPackage) || undefined);
+  const moved = await waitFor('the useDefaultCAs target to change', async () => {
+    const now = await configMapData(cluster, target, 'with-defaults');
+    return now && now.data['ca.pem'] !== before.with.data['ca.pem'] ? now : undefined;
+  });
+  assert.equal(certificateCount(moved.data['ca.pem']), certificateCount(newPackage.bundle) + 1);
+  assert.equal((await configMapData(cluster, target, 'without-defaults'))?.resourceVersion, before.without.resourceVersion);
+  assert.equal((await readBundle(cluster, 'without-defaults')).status?.defaultCAVersion, undefined);
+}
+
+/** Helm upgrade of the operator image tag rolls both Deployments while every admission succeeds; no target is lost. */
+async function operatorRollJourney(): Promise<void> {
+  const target = await cluster.newNamespace('roll');
+  const ca = await makeCA({ cn: 'roll' });
+  await kubectlApply(cluster, bundle('roll', { sources: [{ inLine: ca.pem }], target: { configMap: { key: 'ca.pem' } } }));
+  const synced = await waitFor('roll target', () => configMapData(cluster, target, 'roll'));
+  const oldNames = new Set([...(await rolledOut(CONTROLLER)), ...(await rolledOut(WEBHOOK))].map((p) => p.metadata!.name));
+
+  const loop = admissionLoop();
+  await cluster.helm(['upgrade', '-n', NAMESPACE, RELEASE, CHART_DIR, '--reuse-values', '--set', `image.tag=${imageTag(images.operatorNext.ref)}`]);
+  const rolled = [...(await rolledOut(CONTROLLER)), ...(await rolledOut(WEBHOOK))];
+  const { sent, failures } = await loop.stop();
+
+  assert.ok(sent > 0);
+  assert.deepEqual(failures, [], `${failures.length} of ${sent} admissions failed during the roll`);
+  for (const pod of rolled) {
+    assert.ok(!oldNames.has(pod.metadata!.name), `${pod.metadata!.name} was not replaced`);
+    assert.equal(pod.spec!.containers[0]!.image, images.operatorNext.ref);
+  }
+  const after = await configMapData(cluster, target, 'roll');
+  assert.equal(after?.data['ca.pem'], synced.data['ca.pem']);
+}
+
+/** Deleting the leader controller pod: the replacement takes the Lease and resumes. */
+async function leaderFailoverJourney(): Promise<void> {
+  const [leader] = await rolledOut(CONTROLLER);
+  await cluster.kubectl(['delete', 'pod', '-n', NAMESPACE, leader!.metadata!.name!, '--wait=false']);
+  const [replacement] = await waitFor('a replacement controller pod', async () => {
+    const ready = await rolledOut(CONTROLLER);
+    return ready[0]!.metadata!.name !== leader!.metadata!.name ? ready : undefined;
+  });
+  const target = await cluster.newNamespace('after-failover');
+  const ca = await makeCA({ cn: 'failover' });
+  await kubectlApply(cluster, bundle('after-failover', { sources: [{ inLine: ca.pem }], target: { configMap: { key: 'ca.pem' } } }));
+  await waitFor('the new leader to sync a new Bundle', () => configMapData(cluster, target, 'after-failover'));
+  const lease = JSON.parse((await cluster.kubectl(['get', 'lease', '-n', NAMESPACE, '-o', 'json'])).stdout) as { items: { spec: { holderIdentity?: string } }[] };
+  assert.ok(lease.items.some((l) => l.spec.holderIdentity?.startsWith(replacement!.metadata!.name!)), JSON.stringify(lease.items.map((l) => l.spec.holderIdentity)));
+}
+
+/** Deleting a webhook pod: admissions keep working. */
+async function webhookPodDeletionJourney(): Promise<void> {
+  const [victim] = await rolledOut(WEBHOOK);
+  const loop = admissionLoop();
+  await cluster.kubectl(['delete', 'pod', '-n', NAMESPACE, victim!.metadata!.name!]);
+  await rolledOut(WEBHOOK);
+  const { sent, failures } = await loop.stop();
+  assert.ok(sent > 0);
+  assert.deepEqual(failures, [], `${failures.length} of ${sent} admissions failed while a webhook pod was deleted`);
+}
+
 describe('helm install with the chart defaults, as pods (cert-manager TLS)', () => {
   before(() => install([]));
   after(uninstall);
@@ -124,81 +204,13 @@ describe('helm install with the chart defaults, as pods (cert-manager TLS)', () 
     assert.equal((await nodeEval(controller!, 'process.stdout.write(String(process.getuid()))')).trim(), '65532');
   });
 
-  test('helm upgrade of defaultPackageImage.tag rolls the controller; useDefaultCAs Bundles move, others are not rewritten', async () => {
-    const target = await cluster.newNamespace('upgrade');
-    const privateCA = await makeCA({ cn: 'upgrade-private' });
-    await kubectlApply(cluster, bundle('with-defaults', { sources: [{ useDefaultCAs: true }, { inLine: privateCA.pem }], target: { configMap: { key: 'ca.pem' } } }));
-    await kubectlApply(cluster, bundle('without-defaults', { sources: [{ inLine: privateCA.pem }], target: { configMap: { key: 'ca.pem' } } }));
-    const oldPackage = await loadedPackage();
-    await waitFor('defaultCAVersion of the old package', async () => (await readBundle(cluster, 'with-defaults')).status?.defaultCAVersion === packageStringID(oldPackage) || undefined);
-    const before = { with: await waitFor('target', () => configMapData(cluster, target, 'with-defaults')), without: await waitFor('target', () => configMapData(cluster, target, 'without-defaults')) };
-    assert.equal(certificateCount(before.with.data['ca.pem']), certificateCount(oldPackage.bundle) + 1);
-    const [oldPod] = await rolledOut(CONTROLLER);
+  test('helm upgrade of defaultPackageImage.tag rolls the controller; useDefaultCAs Bundles move, others are not rewritten', packageUpgradeJourney);
 
-    await cluster.helm(['upgrade', '-n', NAMESPACE, RELEASE, CHART_DIR, '--reuse-values', '--set', `defaultPackageImage.tag=${imageTag(images.packageNext.ref)}`]);
-    const [newPod] = await waitFor('a new controller pod', async () => {
-      const ready = await rolledOut(CONTROLLER);
-      return ready[0]!.metadata!.name !== oldPod!.metadata!.name ? ready : undefined;
-    });
-    assert.equal(newPod!.spec!.initContainers![0]!.image, images.packageNext.ref);
-    const newPackage = await loadedPackage();
-    assert.notEqual(packageStringID(newPackage), packageStringID(oldPackage));
-    await waitFor('defaultCAVersion of the new package', async () => (await readBundle(cluster, 'with-defaults')).status?.defaultCAVersion === packageStringID(newPackage) || undefined);
-    const moved = await waitFor('the useDefaultCAs target to change', async () => {
-      const now = await configMapData(cluster, target, 'with-defaults');
-      return now && now.data['ca.pem'] !== before.with.data['ca.pem'] ? now : undefined;
-    });
-    assert.equal(certificateCount(moved.data['ca.pem']), certificateCount(newPackage.bundle) + 1);
-    assert.equal((await configMapData(cluster, target, 'without-defaults'))?.resourceVersion, before.without.resourceVersion);
-    assert.equal((await readBundle(cluster, 'without-defaults')).status?.defaultCAVersion, undefined);
-  });
+  test('helm upgrade of the operator image tag rolls both Deployments while every admission succeeds; no target is lost', operatorRollJourney);
 
-  test('helm upgrade of the operator image tag rolls both Deployments while every admission succeeds; no target is lost', async () => {
-    const target = await cluster.newNamespace('roll');
-    const ca = await makeCA({ cn: 'roll' });
-    await kubectlApply(cluster, bundle('roll', { sources: [{ inLine: ca.pem }], target: { configMap: { key: 'ca.pem' } } }));
-    const synced = await waitFor('roll target', () => configMapData(cluster, target, 'roll'));
-    const oldNames = new Set([...(await rolledOut(CONTROLLER)), ...(await rolledOut(WEBHOOK))].map((p) => p.metadata!.name));
+  test('deleting the leader controller pod: the replacement takes the Lease and resumes', leaderFailoverJourney);
 
-    const loop = admissionLoop();
-    await cluster.helm(['upgrade', '-n', NAMESPACE, RELEASE, CHART_DIR, '--reuse-values', '--set', `image.tag=${imageTag(images.operatorNext.ref)}`]);
-    const rolled = [...(await rolledOut(CONTROLLER)), ...(await rolledOut(WEBHOOK))];
-    const { sent, failures } = await loop.stop();
-
-    assert.ok(sent > 0);
-    assert.deepEqual(failures, [], `${failures.length} of ${sent} admissions failed during the roll`);
-    for (const pod of rolled) {
-      assert.ok(!oldNames.has(pod.metadata!.name), `${pod.metadata!.name} was not replaced`);
-      assert.equal(pod.spec!.containers[0]!.image, images.operatorNext.ref);
-    }
-    const after = await configMapData(cluster, target, 'roll');
-    assert.equal(after?.data['ca.pem'], synced.data['ca.pem']);
-  });
-
-  test('deleting the leader controller pod: the replacement takes the Lease and resumes', async () => {
-    const [leader] = await rolledOut(CONTROLLER);
-    await cluster.kubectl(['delete', 'pod', '-n', NAMESPACE, leader!.metadata!.name!, '--wait=false']);
-    const [replacement] = await waitFor('a replacement controller pod', async () => {
-      const ready = await rolledOut(CONTROLLER);
-      return ready[0]!.metadata!.name !== leader!.metadata!.name ? ready : undefined;
-    });
-    const target = await cluster.newNamespace('after-failover');
-    const ca = await makeCA({ cn: 'failover' });
-    await kubectlApply(cluster, bundle('after-failover', { sources: [{ inLine: ca.pem }], target: { configMap: { key: 'ca.pem' } } }));
-    await waitFor('the new leader to sync a new Bundle', () => configMapData(cluster, target, 'after-failover'));
-    const lease = JSON.parse((await cluster.kubectl(['get', 'lease', '-n', NAMESPACE, '-o', 'json'])).stdout) as { items: { spec: { holderIdentity?: string } }[] };
-    assert.ok(lease.items.some((l) => l.spec.holderIdentity?.startsWith(replacement!.metadata!.name!)), JSON.stringify(lease.items.map((l) => l.spec.holderIdentity)));
-  });
-
-  test('deleting a webhook pod: admissions keep working', async () => {
-    const [victim] = await rolledOut(WEBHOOK);
-    const loop = admissionLoop();
-    await cluster.kubectl(['delete', 'pod', '-n', NAMESPACE, victim!.metadata!.name!]);
-    await rolledOut(WEBHOOK);
-    const { sent, failures } = await loop.stop();
-    assert.ok(sent > 0);
-    assert.deepEqual(failures, [], `${failures.length} of ${sent} admissions failed while a webhook pod was deleted`);
-  });
+  test('deleting a webhook pod: admissions keep working', webhookPodDeletionJourney);
 });
 
 describe('helm install with app.webhook.tls.helmCert.enabled, as pods', () => {
@@ -224,4 +236,8 @@ describe('OpenShift restricted-v2: an arbitrary UID with GID 0 and no fsGroup, a
     const condition = await syncedCondition(cluster, 'good-openshift');
     assert.equal(condition?.status, 'True');
   });
+  test('the package upgrade journey (the copier writes as that UID)', packageUpgradeJourney);
+  test('the operator image roll journey', operatorRollJourney);
+  test('the leader fail-over journey', leaderFailoverJourney);
+  test('the webhook pod deletion journey', webhookPodDeletionJourney);
 });
