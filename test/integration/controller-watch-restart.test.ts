@@ -79,6 +79,9 @@ before(async () => {
   await cluster.installBundleCRD();
   kube = new TestKube(new KubeClient(cluster.kubeConfig));
   client = new CuttableWatchClient(cluster.kubeConfig);
+  // The reconcile counter counts every Bundle this controller sees: Bundles that earlier test files of the
+  // run left behind (some still failing and retried) would be counted too. Files run one at a time.
+  await cluster.kubectl(['delete', 'bundles', '--all', '--wait=true']);
   trustNs = await cluster.newNamespace('watch-trust');
   const selectorValue = uniqueName('wr');
   namespaces = Array.from({ length: NAMESPACE_COUNT }, (_, i) => `${selectorValue}-${i}`);
