@@ -20,7 +20,10 @@ import { EventRecorder } from '@trust-manager/controller/kube/events.ts';
 import { CONFIGMAPS, NAMESPACES, resourcePath } from '@trust-manager/shared/kube/resource.ts';
 import { Controller } from '@trust-manager/controller/controller.ts';
 import { ControllerMetrics } from '@trust-manager/controller/metrics.ts';
-import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
+import { KubeConfig } from '@kubernetes/client-node';
+import { installBundleCRDFromPath, uniqueName } from '../cluster/harness.ts';
+import { ControlPlane } from '../cluster/control-plane.ts';
+import { resolveBinDir } from '../cluster/testbin.ts';
 import { sumMetric, TestKube, waitFor } from './controller-support.ts';
 
 const SELECT = 'watch-restart-test.trust-manager.io/select';
@@ -67,7 +70,7 @@ class CuttableWatchClient extends KubeClient {
   }
 }
 
-let cluster: TestCluster;
+let plane: ControlPlane | undefined;
 let kube: TestKube;
 let client: CuttableWatchClient;
 let controller: Controller | undefined;
@@ -75,14 +78,20 @@ let trustNs: string;
 let namespaces: string[] = [];
 
 before(async () => {
-  cluster = await useCluster();
-  await cluster.installBundleCRD();
-  kube = new TestKube(new KubeClient(cluster.kubeConfig));
-  client = new CuttableWatchClient(cluster.kubeConfig);
-  // The reconcile counter counts every Bundle this controller sees: Bundles that earlier test files of the
-  // run left behind (some still failing and retried) would be counted too. Files run one at a time.
-  await cluster.kubectl(['delete', 'bundles', '--all', '--wait=true']);
-  trustNs = await cluster.newNamespace('watch-trust');
+  // A control plane of its own: on the run's shared one, the history and objects earlier files left behind
+  // changed how the cut watch resumes (23 and 38 reconciles instead of at most 2, in two full runs). That
+  // is a known gap of issue 11, left open; this test pins the behaviour on a fresh cluster.
+  plane = await ControlPlane.start({
+    binDir: resolveBinDir(),
+    startControllerManager: false,
+    beforeControllerManager: (p) => installBundleCRDFromPath(p.kubeconfigPath),
+  });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(plane.kubeconfigPath);
+  kube = new TestKube(new KubeClient(kubeConfig));
+  client = new CuttableWatchClient(kubeConfig);
+  trustNs = uniqueName('watch-trust');
+  await kube.client.json({ method: 'POST', path: resourcePath(NAMESPACES), body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: trustNs } } });
   const selectorValue = uniqueName('wr');
   namespaces = Array.from({ length: NAMESPACE_COUNT }, (_, i) => `${selectorValue}-${i}`);
   for (let i = 0; i < namespaces.length; i += 25) {
@@ -97,8 +106,8 @@ before(async () => {
 after(async () => {
   await controller?.stop();
   await client?.close();
-  await Promise.all(namespaces.map((ns) => kube.delete(NAMESPACES, undefined, ns)));
   await kube?.client.close();
+  await plane?.stop();
 });
 
 test('a target watch cut mid-rollout and replayed costs at most one extra reconcile; Synced is stamped at the status write', async () => {
