@@ -87,7 +87,9 @@ export class Reconciler {
     }
     if (!this.#expectations.caughtUp(name, (key) => this.#cachedResourceVersion(key))) {
       log.debug('waiting for the caches to show our last writes');
-      return { deferred: true };
+      // Normally the expectations queue the Bundle once caught up; coming back after their TTL as well means
+      // a watch that resumes past one of our writes (a restarted API server) can never leave it waiting.
+      return { deferred: true, requeueAfterMs: this.#expectations.ttlMs };
     }
 
     const now = this.#now();
