@@ -265,7 +265,8 @@ export class ControlPlane {
     throw new ControlPlaneError(`${proc.name} did not become ready at ${url} within ${Math.round(timeoutMs / 1000)}s (last: ${last}); read its log: ${proc.logPath}`);
   }
 
-  private kubeconfigYaml(certPem: string, keyPem: string): string {
+  /** A kubeconfig for a client certificate of this cluster's CA, for the API server at `server`. */
+  kubeconfigYaml(certPem: string, keyPem: string, server = this.apiServerUrl): string {
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     return [
       'apiVersion: v1',
@@ -273,7 +274,7 @@ export class ControlPlane {
       'clusters:',
       '- name: local',
       '  cluster:',
-      `    server: ${this.apiServerUrl}`,
+      `    server: ${server}`,
       `    certificate-authority-data: ${b64(this.caPem)}`,
       'users:',
       '- name: admin',

@@ -262,17 +262,11 @@ export class KubeletNode {
     }
   }
 
+  /** Kubelet and scheduler dial the API server at the node's address, as a pod would. */
   private kubeconfig(certPem: string, keyPem: string): string {
-    const b64 = (s: string) => Buffer.from(s).toString('base64');
-    return JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'local', cluster: { server: `https://${this.address}:${this.options.plane.apiServerPort}`, 'certificate-authority-data': b64(this.options.plane.caPem) } }],
-      users: [{ name: 'node', user: { 'client-certificate-data': b64(certPem), 'client-key-data': b64(keyPem) } }],
-      contexts: [{ name: 'local', context: { cluster: 'local', user: 'node' } }],
-      'current-context': 'local',
-    });
+    return this.options.plane.kubeconfigYaml(certPem, keyPem, `https://${this.address}:${this.options.plane.apiServerPort}`);
   }
+
 
   /** Runs `ctr` against this node's containerd in the Kubernetes namespace. */
   ctr(args: string[], allowFail = false) {
