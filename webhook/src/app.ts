@@ -22,6 +22,8 @@ export interface AppOptions {
   /** When set, the app serves HTTPS with these (initial) credentials. */
   https?: SecureContextOptions;
   bodyLimit?: number;
+  /** True once the process is shutting down: every answer then asks its client to close the connection. */
+  isDraining?: () => boolean;
 }
 
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -39,6 +41,17 @@ export function buildApp(options: AppOptions): FastifyInstance {
     onConstructorPoisoning: 'error',
     ...(options.https ? { https: options.https } : {}),
   });
+
+  // A kept-alive connection that we close while the API server is writing to it fails that admission with
+  // "broken pipe" (HTTP/1.1 has no race-free server-side close). Asking in-band instead lets the API server
+  // drop each connection after its answer and dial an endpoint that is not going away.
+  const { isDraining } = options;
+  if (isDraining) {
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      if (isDraining()) reply.header('connection', 'close');
+      done(null, payload);
+    });
+  }
 
   app.post(WEBHOOK_PATH, (request, reply) => {
     const started = process.hrtime.bigint();

@@ -40,13 +40,14 @@ test('main: text logs, ready on the probe port, exits 0 on SIGTERM', async () =>
     child.kill('SIGTERM');
     // Still serving while the API server learns the pod is gone (TERMINATION_DRAIN_MS), then exits.
     await sleep(500);
-    const status = await new Promise<number>((resolve, reject) => {
+    const answer = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
       https.get({ host: '127.0.0.1', port, path: '/unknown', rejectUnauthorized: false }, (res) => {
         res.resume();
-        resolve(res.statusCode ?? 0);
+        resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
       }).on('error', reject);
     });
-    assert.equal(status, 404);
+    // Answered, and told to close the connection rather than have it closed under a later request.
+    assert.deepEqual(answer, { status: 404, connection: 'close' });
     assert.equal(await exited, 0, output);
     assert.match(output, /serving certificate loaded/);
     assert.match(output, /shutting down/);

@@ -1,7 +1,5 @@
 // Entry point of the webhook process: flags -> logger -> startWebhook -> wait for SIGTERM/SIGINT.
 
-import { setTimeout as sleep } from 'node:timers/promises';
-
 import { exitWithError, parseCommandLine } from '@trust-manager/shared/cli/command-line.ts';
 import { createLogger } from '@trust-manager/shared/logging/logging.ts';
 
@@ -10,9 +8,10 @@ import { startWebhook } from './server.ts';
 
 /**
  * How long the webhook keeps serving after SIGTERM before it closes its listener. A deleted pod leaves the
- * Service's EndpointSlice at once, but the API server only stops picking its address (and reusing kept-alive
- * connections to it) once it has seen that change: closing earlier fails admissions in flight with
- * "broken pipe" during every rollout. SIGINT (a person at a terminal) stops at once.
+ * Service's EndpointSlice at once, but the API server only stops picking its address once it has seen that
+ * change, and keeps reusing kept-alive connections to it until told to close them (which every answer in
+ * this window does): closing earlier fails admissions in flight with "broken pipe" during every rollout.
+ * SIGINT (a person at a terminal) stops at once.
  */
 const TERMINATION_DRAIN_MS = 5_000;
 
@@ -28,7 +27,7 @@ try {
     stopping = true;
     const drainMs = signal === 'SIGTERM' ? TERMINATION_DRAIN_MS : 0;
     logger.info({ signal, drainMs }, 'shutting down');
-    sleep(drainMs).then(() => webhook.close()).then(
+    webhook.close({ drainMs }).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');

@@ -4,6 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server as HttpsServer } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -23,8 +24,12 @@ export interface RunningWebhook {
   metricsPort: number;
   metrics: WebhookMetrics;
   isReady(): boolean;
-  /** Stop accepting, finish in-flight requests, stop everything. */
-  close(): Promise<void>;
+  /**
+   * Stop: first keep serving for drainMs while answering every request with "Connection: close", so that
+   * clients move to other endpoints without losing a request; then stop accepting, finish in-flight
+   * requests and stop everything.
+   */
+  close(options?: { drainMs?: number }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -41,6 +46,7 @@ export async function startWebhook(config: Webhook, logger: Logger, options: Sta
   const metrics = createWebhookMetrics();
   let app: FastifyInstance | undefined;
   let ready = false;
+  let draining = false;
 
   // Before any server starts, so that a bad kubeconfig leaves nothing running. The cluster client is
   // loaded only when ClusterTrustBundle support is on.
@@ -85,6 +91,7 @@ export async function startWebhook(config: Webhook, logger: Logger, options: Sta
       logger,
       metrics,
       https: secureContext(pair),
+      isDraining: () => draining,
     });
     await app.listen({ host: await listenHost(config.webhookHost), port: config.webhookPort });
   } catch (error) {
@@ -103,8 +110,10 @@ export async function startWebhook(config: Webhook, logger: Logger, options: Sta
     metricsPort: metricsServer.port,
     metrics,
     isReady: () => ready,
-    close: async () => {
+    close: async ({ drainMs = 0 } = {}) => {
       ready = false;
+      draining = true;
+      if (drainMs > 0) await sleep(drainMs);
       reloader.close();
       await running.close();
       await Promise.all([probes.close(), metricsServer.close(), clusterTrustBundles.close()]);
