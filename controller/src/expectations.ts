@@ -5,7 +5,8 @@
 // Two rules keep a rollout at one reconcile per change, however the watch delivers its events (in
 // step, late, or replayed in a burst after a watch restart or relist):
 // - A watch event that is exactly one of our writes (same object, the resourceVersion the write
-//   returned) is ours: it is recorded as seen and enqueues nothing.
+//   returned) is ours: it is recorded as seen and enqueues nothing. (So only writes whose result is all
+//   ours are expected: a Bundle status write that landed on a spec the cache had not seen is not.)
 // - Any other event for a Bundle whose writes are not all seen yet is held back; the Bundle is queued
 //   once, when the last of its writes shows up (or when the watch made no progress for `ttlMs`, e.g.
 //   an object was deleted meanwhile, so nothing ever waits forever).
@@ -42,10 +43,6 @@ export class WriteExpectations {
     this.#ttlMs = options.ttlMs ?? 5_000;
     this.#onCaughtUp = options.onCaughtUp ?? (() => {});
     this.#now = options.now ?? Date.now;
-  }
-
-  get ttlMs(): number {
-    return this.#ttlMs;
   }
 
   /**

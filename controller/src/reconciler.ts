@@ -87,9 +87,7 @@ export class Reconciler {
     }
     if (!this.#expectations.caughtUp(name, (key) => this.#cachedResourceVersion(key))) {
       log.debug('waiting for the caches to show our last writes');
-      // Normally the expectations queue the Bundle once caught up; coming back after their TTL as well means
-      // a watch that resumes past one of our writes (a restarted API server) can never leave it waiting.
-      return { deferred: true, requeueAfterMs: this.#expectations.ttlMs };
+      return { deferred: true };
     }
 
     const now = this.#now();
@@ -235,7 +233,12 @@ export class Reconciler {
       // The condition's transition time is when the status is written, not when the reconcile began.
       const body = stampedAt(bundle, status.body, this.#now());
       const result = await this.#deps.applier.apply(BUNDLES, body, { subresource: 'status', metadataOnlyResponse: true });
-      this.#expect(bundle, bundleExpectationKey(bundle.metadata.name), result.metadata.resourceVersion);
+      // Landed on a spec newer than the one planned (the cache had not seen it yet): the watch event of this
+      // write is then not only ours, and must queue the Bundle like any other change. A relist shows only
+      // this resourceVersion, so counting it as ours would leave that spec unreconciled.
+      if (result.metadata.generation === bundle.metadata.generation) {
+        this.#expect(bundle, bundleExpectationKey(bundle.metadata.name), result.metadata.resourceVersion);
+      }
     } catch (err) {
       if (isNotFound(err)) return; // deleted meanwhile
       if (hasStatusExtensions(status.body) && isUndeclaredStatusExtension(errorMessage(err))) {

@@ -6,11 +6,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { API_VERSION, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle, BundleCondition } from '@trust-manager/shared/api/types.ts';
-import type { KubeClient} from '@trust-manager/shared/kube/client.ts';
-import { isNotFound } from '@trust-manager/shared/kube/client.ts';
+import type { Readable } from 'node:stream';
+import { isNotFound, KubeClient, type KubeRequest } from '@trust-manager/shared/kube/client.ts';
 import type { KubeObject } from '@trust-manager/controller/kube/object.ts';
 import { BUNDLES, CONFIGMAPS, EVENTS, SECRETS, resourcePath, type ResourceType } from '@trust-manager/shared/kube/resource.ts';
 import { LineSplitter } from '@trust-manager/controller/kube/lines.ts';
+import { createWriteStream } from 'node:fs';
+import { Applier, type WriteObserver } from '@trust-manager/controller/kube/apply.ts';
+import { EventRecorder } from '@trust-manager/controller/kube/events.ts';
+import { Controller } from '@trust-manager/controller/controller.ts';
+import { ControllerMetrics } from '@trust-manager/controller/metrics.ts';
+import { createLogger } from '@trust-manager/shared/logging/logging.ts';
 
 export const MAIN = fileURLToPath(new URL('../../controller/src/main.ts', import.meta.url));
 
@@ -267,4 +273,91 @@ export class TestKube {
     });
     return list.items;
   }
+}
+
+/**
+ * A real client whose watches that `isCuttable` picks the test can close and hold closed. On release they
+ * reconnect either where they left off (the API server replays what was missed) or, with `expired`, from a
+ * compacted resourceVersion, as after an API server restart: the reflector must LIST again and sees only
+ * the latest state of each object, not the changes in between.
+ */
+export class CuttableWatchClient extends KubeClient {
+  readonly #isCuttable: (req: KubeRequest) => boolean;
+  readonly #open = new Set<Readable>();
+  #held: PromiseWithResolvers<void> | undefined;
+  #expireNext = false;
+  watchesOpened = 0;
+
+  constructor(kubeConfig: ConstructorParameters<typeof KubeClient>[0], isCuttable: (req: KubeRequest) => boolean) {
+    super(kubeConfig);
+    this.#isCuttable = isCuttable;
+  }
+
+  override async stream(req: KubeRequest): Promise<Readable> {
+    if (!this.#isCuttable(req)) return super.stream(req);
+    await this.#held?.promise;
+    const resume = this.#expireNext && req.query?.resourceVersion !== undefined ? { ...req, query: { ...req.query, resourceVersion: '1' } } : req;
+    this.#expireNext = false;
+    const body = await super.stream(resume);
+    this.watchesOpened++;
+    this.#open.add(body);
+    body.once('close', () => this.#open.delete(body));
+    return body;
+  }
+
+  /** Closes the watches; they cannot reconnect until release(). */
+  cut(): void {
+    this.#held = Promise.withResolvers<void>();
+    for (const body of this.#open) body.destroy();
+  }
+
+  release({ expired = false } = {}): void {
+    this.#expireNext = expired;
+    this.#held?.resolve();
+    this.#held = undefined;
+  }
+}
+
+export interface InProcessController {
+  controller: Controller;
+  metrics: ControllerMetrics;
+  /** Stops reconciling and the caches. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The controller in this process, on `client` (so that a test can steer its watches), with one worker,
+ * upstream's default options and the default of --max-concurrent-writes; `onWrite` sees every write. Its
+ * log is discarded.
+ */
+export async function startInProcessController(client: KubeClient, trustNamespace: string, options: { maxConcurrentWrites?: number; onWrite?: WriteObserver } = {}): Promise<InProcessController> {
+  const metrics = new ControllerMetrics();
+  const applier = new Applier(client, {
+    onWrite: (write) => {
+      metrics.write(write.resource.kind, 'apply', write.ok);
+      options.onWrite?.(write);
+    },
+  });
+  const logger = createLogger({ format: 'json', verbosity: 0, destination: createWriteStream('/dev/null') });
+  const controller = new Controller({
+    client,
+    applier,
+    events: new EventRecorder(client, { reportingInstance: 'in-process-test', logger }),
+    options: { trustNamespace, sourceNamespaces: [], targetNamespaces: [], secretTargetsEnabled: false, filterExpiredCertificates: false, filterNonCACerts: false },
+    workers: 1,
+    maxConcurrentWrites: options.maxConcurrentWrites ?? 32,
+    logger,
+    metrics,
+  });
+  controller.startCaches();
+  const stopping = new AbortController();
+  await controller.startReconciling(stopping.signal);
+  return {
+    controller,
+    metrics,
+    stop: async () => {
+      stopping.abort();
+      await controller.stop();
+    },
+  };
 }

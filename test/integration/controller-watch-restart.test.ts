@@ -7,24 +7,17 @@
 //   bash test/cluster/with-cluster.sh node --test test/integration/controller-watch-restart.test.ts
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createWriteStream } from 'node:fs';
 import { BUNDLE_LABEL, HASH_ANNOTATION } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
-import { createLogger } from '@trust-manager/shared/logging/logging.ts';
 import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testing/fixtures.ts';
-import { Applier } from '@trust-manager/controller/kube/apply.ts';
 import { KubeClient, type KubeRequest } from '@trust-manager/shared/kube/client.ts';
-import { EventRecorder } from '@trust-manager/controller/kube/events.ts';
 import { CONFIGMAPS, NAMESPACES, resourcePath } from '@trust-manager/shared/kube/resource.ts';
-import { Controller } from '@trust-manager/controller/controller.ts';
-import { ControllerMetrics } from '@trust-manager/controller/metrics.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installBundleCRDFromPath, uniqueName } from '../cluster/harness.ts';
 import { ControlPlane } from '../cluster/control-plane.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
-import { sumMetric, TestKube, waitFor } from './controller-support.ts';
+import { CuttableWatchClient, startInProcessController, sumMetric, TestKube, waitFor, type InProcessController } from './controller-support.ts';
 
 const SELECT = 'watch-restart-test.trust-manager.io/select';
 const NAMESPACE_COUNT = 300;
@@ -33,47 +26,18 @@ const NAMESPACE_COUNT = 300;
 const WRITE_DELAY_MS = 100;
 const MAX_CONCURRENT_WRITES = 16;
 
-/**
- * A real client whose cluster-wide target ConfigMap watch the test can cut and hold closed, and whose
- * ConfigMap writes are held back a little (so the rollout's start and end are seconds apart).
- */
-class CuttableWatchClient extends KubeClient {
-  readonly #open = new Set<Readable>();
-  #held: PromiseWithResolvers<void> | undefined;
-  watchesOpened = 0;
-
+/** Its ConfigMap writes are held back a little, so that the rollout's start and end are seconds apart. */
+class SlowWritesClient extends CuttableWatchClient {
   override async json<T>(req: KubeRequest): Promise<T> {
     if (req.method === 'PATCH' && req.path.includes('/configmaps/')) await sleep(WRITE_DELAY_MS);
     return super.json<T>(req);
-  }
-
-  override async stream(req: KubeRequest): Promise<Readable> {
-    const isTargetWatch = req.path === resourcePath(CONFIGMAPS) && req.query?.labelSelector === BUNDLE_LABEL;
-    if (!isTargetWatch) return super.stream(req);
-    await this.#held?.promise;
-    const body = await super.stream(req);
-    this.watchesOpened++;
-    this.#open.add(body);
-    body.once('close', () => this.#open.delete(body));
-    return body;
-  }
-
-  /** Closes the target watch; it cannot reconnect until release(). */
-  cut(): void {
-    this.#held = Promise.withResolvers<void>();
-    for (const body of this.#open) body.destroy();
-  }
-
-  release(): void {
-    this.#held?.resolve();
-    this.#held = undefined;
   }
 }
 
 let plane: ControlPlane | undefined;
 let kube: TestKube;
-let client: CuttableWatchClient;
-let controller: Controller | undefined;
+let client: SlowWritesClient;
+let running: InProcessController | undefined;
 let trustNs: string;
 let namespaces: string[] = [];
 
@@ -89,7 +53,8 @@ before(async () => {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(plane.kubeconfigPath);
   kube = new TestKube(new KubeClient(kubeConfig));
-  client = new CuttableWatchClient(kubeConfig);
+  // The cluster-wide target ConfigMap watch is the one the test cuts.
+  client = new SlowWritesClient(kubeConfig, (req) => req.path === resourcePath(CONFIGMAPS) && req.query?.labelSelector === BUNDLE_LABEL);
   trustNs = uniqueName('watch-trust');
   await kube.client.json({ method: 'POST', path: resourcePath(NAMESPACES), body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: trustNs } } });
   const selectorValue = uniqueName('wr');
@@ -104,7 +69,7 @@ before(async () => {
 });
 
 after(async () => {
-  await controller?.stop();
+  await running?.stop();
   await client?.close();
   await kube?.client.close();
   await plane?.stop();
@@ -113,41 +78,27 @@ after(async () => {
 test('a target watch cut mid-rollout and replayed costs at most one extra reconcile; Synced is stamped at the status write', async () => {
   const name = uniqueName('watch-restart');
   const selector = namespaces[0]!.replace(/-0$/, '');
-  const metrics = new ControllerMetrics();
   const writes = { configMaps: 0, lastConfigMapAt: 0 };
-  const applier = new Applier(client, {
+  running = await startInProcessController(client, trustNs, {
+    maxConcurrentWrites: MAX_CONCURRENT_WRITES,
     onWrite: ({ resource, ok }) => {
-      metrics.write(resource.kind, 'apply', ok);
       if (resource.kind === 'ConfigMap' && ok) {
         writes.configMaps++;
         writes.lastConfigMapAt = Date.now();
       }
     },
   });
-  const logger = createLogger({ format: 'json', verbosity: 0, destination: createWriteStream('/dev/null') });
-  controller = new Controller({
-    client,
-    applier,
-    events: new EventRecorder(client, { reportingInstance: 'watch-restart-test', logger }),
-    options: { trustNamespace: trustNs, sourceNamespaces: [], targetNamespaces: [], secretTargetsEnabled: false, filterExpiredCertificates: false, filterNonCACerts: false },
-    workers: 1,
-    maxConcurrentWrites: MAX_CONCURRENT_WRITES,
-    logger,
-    metrics,
-  });
-  controller.startCaches();
-  const stopping = new AbortController();
-  await controller.startReconciling(stopping.signal);
+  const { controller, metrics } = running;
 
   const reconciles = async (): Promise<number> => sumMetric(await metrics.registry.metrics(), 'trust_manager_reconcile_total');
   const spec = (ca: TestCertificate): Bundle['spec'] => ({ sources: [{ inLine: ca.pem }], target: { configMap: { key: 'ca.pem' }, namespaceSelector: { matchLabels: { [SELECT]: selector } } } });
-  const targetsWithHash = (): Set<string> => new Set(controller!.caches.targetsOf(name).map((target) => target.annotations?.[HASH_ANNOTATION] ?? ''));
+  const targetsWithHash = (): Set<string> => new Set(controller.caches.targetsOf(name).map((target) => target.annotations?.[HASH_ANNOTATION] ?? ''));
   const settled = async (what: string, hashes: () => boolean): Promise<void> => {
-    await waitFor(what, () => (hashes() && controller!.queue.length === 0 && controller!.queue.processing === 0 ? true : undefined), 180_000);
+    await waitFor(what, () => (hashes() && controller.queue.length === 0 && controller.queue.processing === 0 ? true : undefined), 180_000);
     // Let anything still queued behind the last event run (a settled controller stays settled).
     let quietSince = Date.now();
     await waitFor(`${what}, then quiet for 2 s`, () => {
-      if (controller!.queue.length > 0 || controller!.queue.processing > 0) quietSince = Date.now();
+      if (controller.queue.length > 0 || controller.queue.processing > 0) quietSince = Date.now();
       return Date.now() - quietSince >= 2000 ? true : undefined;
     });
   };
@@ -155,7 +106,7 @@ test('a target watch cut mid-rollout and replayed costs at most one extra reconc
   // 1. The first rollout, undisturbed; the condition must be no older than the last target write.
   const started = Date.now();
   await kube.applyBundle(name, spec(await makeCA({ cn: 'watch-restart-1' })));
-  await settled('the first rollout', () => controller!.caches.targetsOf(name).length === NAMESPACE_COUNT);
+  await settled('the first rollout', () => controller.caches.targetsOf(name).length === NAMESPACE_COUNT);
   const firstCondition = await kube.waitForCondition(name, 'Synced');
   const stampedMs = Date.parse(firstCondition.lastTransitionTime);
   // At least (300 / 16) x 100 ms: the reconcile's start and its last write lie in different seconds.
@@ -175,7 +126,7 @@ test('a target watch cut mid-rollout and replayed costs at most one extra reconc
   client.release();
   await settled('the change, replayed', () => {
     const hashes = targetsWithHash();
-    return hashes.size === 1 && !hashesBefore.has([...hashes][0]!) && controller!.caches.targetsOf(name).length === NAMESPACE_COUNT;
+    return hashes.size === 1 && !hashesBefore.has([...hashes][0]!) && controller.caches.targetsOf(name).length === NAMESPACE_COUNT;
   });
 
   assert.ok(client.watchesOpened > watchesBefore, 'the target watch was reopened');
@@ -185,5 +136,4 @@ test('a target watch cut mid-rollout and replayed costs at most one extra reconc
   assert.equal(writes.configMaps - writesBefore, NAMESPACE_COUNT, 'each target written once');
   const condition = await kube.waitForCondition(name, 'Synced');
   assert.equal(condition.status, 'True');
-  stopping.abort();
 });
