@@ -153,13 +153,17 @@ export class Controller {
     for (const reflector of caches.sourceConfigMaps.values()) (reflector as Reflector<KubeObject>).on(onSource('configMap'));
     for (const reflector of caches.sourceSecrets.values()) (reflector as Reflector<KubeObject>).on(onSource('secret'));
 
-    /** Our own writes (expected) queue nothing; anything else queues the controlling Bundle(s). */
+    /**
+     * Our own writes (expected) queue nothing; anything else queues the controlling Bundle(s) that exist.
+     * The targets of a deleted Bundle (the garbage collector removing thousands of them) queue nothing: a
+     * Bundle the cache does not hold yet is queued by its own event, before any target of it is written.
+     */
     const onTarget = (expectationKey: (namespace: string, name: string) => string) => (event: StoreEvent<KubeObject>): void => {
       const owners = new Set([controllingBundle(event.object), ...(event.type === 'update' ? [controllingBundle(event.old)] : [])]);
       const { namespace = '', name, resourceVersion } = event.object.metadata;
       const single = owners.size === 1 ? [...owners][0] : undefined;
       if (event.type !== 'delete' && single !== undefined && expectations.observe(single, expectationKey(namespace, name), resourceVersion)) return;
-      for (const owner of owners) if (owner !== undefined) enqueueOne(owner);
+      for (const owner of owners) if (owner !== undefined && caches.bundles.get(undefined, owner) !== undefined) enqueueOne(owner);
     };
     for (const reflector of caches.targetConfigMaps) reflector.on(onTarget((namespace, name) => targetRefKey({ kind: 'ConfigMap', namespace, name })));
     for (const reflector of caches.targetSecrets) reflector.on(onTarget((namespace, name) => targetRefKey({ kind: 'Secret', namespace, name })));

@@ -1,22 +1,28 @@
-// A Bundle change the controller's cache missed, against the real API server. While the Bundle watch is
-// down, the Bundle's spec changes and a new namespace makes the controller reconcile the Bundle it still
-// has cached: it writes the old certificates and its status write lands on top of the new spec. The
-// watch then comes back with a LIST (its resourceVersion compacted, as after a kube-apiserver restart),
-// which shows the Bundle at the resourceVersion of that status write. That is not only our write: the
-// new spec must still reach every target. (Seen as a flaky kube-apiserver restart test before the fix.)
-//   bash test/cluster/with-cluster.sh node --test test/integration/controller-stale-bundle.test.ts
+// How the watch events the controller's cache receives turn into reconciles, against the real API server.
+//
+// A Bundle change the cache missed: while the Bundle watch is down, the Bundle's spec changes and a new
+// namespace makes the controller reconcile the Bundle it still has cached: it writes the old certificates
+// and its status write lands on top of the new spec. The watch then comes back with a LIST (its
+// resourceVersion compacted, as after a kube-apiserver restart), which shows the Bundle at the
+// resourceVersion of that status write. That is not only our write: the new spec must still reach every
+// target. (Seen as a flaky kube-apiserver restart test before the fix.)
+//
+// The targets of a Bundle that no longer exists (the garbage collector deleting them by the thousand)
+// queue no reconcile.
+//   bash test/cluster/with-cluster.sh node --test test/integration/controller-cache-events.test.ts
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
+import { API_VERSION, BUNDLE_LABEL, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
 import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testing/fixtures.ts';
 import { KubeClient } from '@trust-manager/shared/kube/client.ts';
-import { BUNDLES, NAMESPACES, resourcePath } from '@trust-manager/shared/kube/resource.ts';
+import { BUNDLES, CONFIGMAPS, NAMESPACES, resourcePath } from '@trust-manager/shared/kube/resource.ts';
 import { ControlPlane } from '../cluster/control-plane.ts';
 import { installBundleCRDFromPath } from '../cluster/harness.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
 import type { Controller } from '@trust-manager/controller/controller.ts';
-import { CuttableWatchClient, startInProcessController, TestKube, waitFor, type InProcessController } from './controller-support.ts';
+import { CuttableWatchClient, startInProcessController, sumMetric, TestKube, waitFor, type InProcessController } from './controller-support.ts';
 
 const SELECT = 'stale-bundle-test.trust-manager.io/select';
 let plane: ControlPlane | undefined;
@@ -92,4 +98,22 @@ test('a status write on top of a spec the cache missed does not hide that spec o
   assert.ok(client.watchesOpened > watchesBefore, 'the Bundle watch was reopened');
   const condition = await kube.waitForCondition('stale', 'Synced');
   assert.equal(condition.status, 'True');
+});
+
+test('target events of a Bundle that does not exist queue no reconcile', async () => {
+  const { controller, metrics } = running!;
+  const reconciles = async (): Promise<number> => sumMetric(await metrics.registry.metrics(), 'trust_manager_reconcile_total');
+  const quiet = (): true | undefined => (controller.queue.length === 0 && controller.queue.processing === 0 ? true : undefined);
+  await waitFor('an idle queue', quiet);
+  const before = await reconciles();
+  const names = Array.from({ length: 20 }, (_, i) => `orphan-${i}`);
+  const ownerReferences = [{ apiVersion: API_VERSION, kind: KIND, name: 'deleted-bundle', uid: '00000000-0000-0000-0000-000000000000', controller: true, blockOwnerDeletion: true }];
+  for (const name of names) {
+    await kube.apply(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'team-1', labels: { [BUNDLE_LABEL]: 'deleted-bundle' }, ownerReferences }, data: { 'ca.pem': '' } });
+  }
+  await waitFor('the orphans in the cache', () => (controller.caches.targetsOf('deleted-bundle').length === names.length ? true : undefined));
+  for (const name of names) await kube.delete(CONFIGMAPS, 'team-1', name);
+  await waitFor('the orphans gone from the cache', () => (controller.caches.targetsOf('deleted-bundle').length === 0 ? true : undefined));
+  await waitFor('an idle queue', quiet);
+  assert.equal((await reconciles()) - before, 0);
 });
