@@ -74,6 +74,8 @@ RUN node scripts/build.ts --outdir /app
 
 FROM ${RUNTIME_IMAGE} AS trust-manager
 ENV NODE_ENV=production
+# glibc hands large freed blocks back to the system (GLIBC_TUNABLES in controller/src/node-flags.ts).
+ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16384:glibc.malloc.trim_threshold=65536
 WORKDIR /app
 COPY --from=build /app /app
 USER 65532:65532

@@ -1,10 +1,11 @@
 // From parsed flags to the controller's configuration: checks that need more than one flag, and
 // the defaults that depend on the environment (the pod's namespace).
-import { readFileSync } from 'node:fs';
 import { allowedSourceNamespaces } from '@trust-manager/shared/api/source-namespaces.ts';
 import type { LogFormat } from '@trust-manager/shared/logging/logging.ts';
 import type { ReconcileOptions } from './core/options.ts';
 import type { ControllerFlags } from './flags.ts';
+
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 /** Where Kubernetes mounts the pod's namespace. */
 export const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';

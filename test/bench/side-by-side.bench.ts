@@ -11,8 +11,9 @@
 // new hash), CPU seconds and API requests (kube-apiserver's count, the bench's own subtracted) for
 // both, RSS after them, and the "Forcing ... watcher close" lines kube-apiserver logged meanwhile.
 // Then, with 2,000 unrelated 100 KB ConfigMaps in the cluster and the Bundle's targets already correct:
-// RSS after a restart, and the writes that resync made. RSS and CPU come from /proc for both. Prints
-// one Markdown table (medians over the rounds) with the ratios.
+// RSS after a restart, and the writes that resync made. RSS (and its anonymous part, without the
+// executable's pages) and CPU come from /proc for both. Prints one Markdown table (medians over the
+// rounds) with the ratios.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +38,7 @@ import { cleanEnvironment, ManagedProcess } from '../cluster/processes.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
 import { TestKube } from '../integration/controller-support.ts';
 import { buildAll } from '../../scripts/build.ts';
-import { applyAll, bareBodies, compactEtcd, cpuSeconds, createNamespaces, debianPackage, expectedTarget, log, median, megabytes, rssBytes, seconds, waitForHash } from './support.ts';
+import { anonymousBytes, applyAll, bareBodies, benchTunables, compactEtcd, overridePrefix, tunablesPrefix, cpuSeconds, createNamespaces, debianPackage, expectedTarget, log, median, megabytes, rssBytes, seconds, waitForHash } from './support.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const { values: args } = parseArgs({
@@ -58,6 +59,8 @@ const TRUST_NS = 'sbs-trust';
 const CONCURRENCY = 32;
 const OURS_NODE_FLAGS = (process.env.TM_BENCH_CONTROLLER_NODE_OPTIONS ?? CONTROLLER_NODE_FLAGS.join(' ')).split(' ').filter((flag) => flag !== '');
 const UPSTREAM_VERSION = 'v0.24.0';
+/** The row under each RSS row: the part a container's memory.stat rss counts (the executable's pages are shared page cache). */
+const ANONYMOUS = 'of which anonymous (RssAnon: without the executable\'s pages)';
 
 type SubjectName = 'upstream' | 'ours';
 
@@ -71,14 +74,17 @@ interface Running {
 interface Sample {
   startToReadyMs: number[];
   idleRss: number[];
+  idleAnonymous: number[];
   rolloutMs: Map<number, number[]>;
   updateMs: Map<number, number[]>;
   cpu: Map<number, number[]>;
   requests: Map<number, number[]>;
   writes: Map<number, number[]>;
   rssAfter: Map<number, number[]>;
+  anonymousAfter: Map<number, number[]>;
   forcedCloses: Map<number, number[]>;
   rssUnrelated: number[];
+  anonymousUnrelated: number[];
   resyncWrites: number[];
 }
 
@@ -128,13 +134,16 @@ function forcedCloses(logPath: string): number {
   }
 }
 
-async function rssMedian(pid: number): Promise<number> {
-  const samples: number[] = [];
+/** Medians of 7 samples over 3.5 s: RSS, and its anonymous part. */
+async function memoryMedians(pid: number): Promise<{ rss: number; anonymous: number }> {
+  const rss: number[] = [];
+  const anonymous: number[] = [];
   for (let i = 0; i < 7; i++) {
     await sleep(500);
-    samples.push(rssBytes(pid));
+    rss.push(rssBytes(pid));
+    anonymous.push(anonymousBytes(pid));
   }
-  return median(samples);
+  return { rss: median(rss), anonymous: median(anonymous) };
 }
 
 async function main(): Promise<void> {
@@ -174,7 +183,7 @@ async function main(): Promise<void> {
       const proc =
         subject === 'upstream'
           ? new ManagedProcess(label, upstreamBinary, [...common, '--webhook-host=127.0.0.1', `--webhook-port=${await freePort()}`, `--webhook-certificate-dir=${tlsDir}`], logPath)
-          : new ManagedProcess(label, process.execPath, [...OURS_NODE_FLAGS, join(distDir, 'controller.js'), ...common], logPath, withoutNodeOptions());
+          : new ManagedProcess(label, process.execPath, [...OURS_NODE_FLAGS, join(distDir, 'controller.js'), ...common], logPath, oursEnvironment());
       const readyUrl = `http://127.0.0.1:${probePort}/readyz`;
       for (;;) {
         if (!proc.running) throw new Error(`${label} exited: ${readFileSync(logPath, 'utf8').slice(-2000)}`);
@@ -241,7 +250,9 @@ async function main(): Promise<void> {
           const proc = await start(subject, name);
           sample.startToReadyMs.push(proc.startToReadyMs);
           await sleep(1000);
-          sample.idleRss.push(await rssMedian(proc.pid));
+          const idle = await memoryMedians(proc.pid);
+          sample.idleRss.push(idle.rss);
+          sample.idleAnonymous.push(idle.anonymous);
 
           const cpuBefore = cpuSeconds(proc.pid);
           const forcedBefore = forcedCloses(apiServerLog);
@@ -267,7 +278,9 @@ async function main(): Promise<void> {
           push(sample.requests, count, serverAfter.all - serverBefore.all - (client.requests - benchBefore) - 1);
           push(sample.writes, count, serverAfter.writes - serverBefore.writes);
           push(sample.forcedCloses, count, forcedCloses(apiServerLog) - forcedBefore);
-          push(sample.rssAfter, count, await rssMedian(proc.pid));
+          const after = await memoryMedians(proc.pid);
+          push(sample.rssAfter, count, after.rss);
+          push(sample.anonymousAfter, count, after.anonymous);
           await proc.stop();
           log(`N=${count} round ${round + 1} ${subject}: ready ${proc.startToReadyMs.toFixed(0)} ms, rollout ${rolloutDone - rolloutStart} ms, update ${updateDone - updateStart} ms, RSS idle ${megabytes(sample.idleRss.at(-1)!)} after ${megabytes(sample.rssAfter.get(count)!.at(-1)!)}, CPU ${sample.cpu.get(count)!.at(-1)!.toFixed(1)} s, requests ${sample.requests.get(count)!.at(-1)}, forced watch closes ${sample.forcedCloses.get(count)!.at(-1)}`);
           await deleteObjects(name, name, namespaces);
@@ -298,7 +311,9 @@ async function main(): Promise<void> {
           const proc = await start(subject, `sbs-${subject}-restart-r${round}`);
           await waitFor('Synced after the restart', async () => ((await kube.bundle(name))?.status?.conditions?.find((c) => c.type === 'Synced')?.status === 'True' ? true : undefined), 300_000);
           await sleep(3000);
-          sample.rssUnrelated.push(await rssMedian(proc.pid));
+          const restarted = await memoryMedians(proc.pid);
+          sample.rssUnrelated.push(restarted.rss);
+          sample.anonymousUnrelated.push(restarted.anonymous);
           sample.resyncWrites.push((await serverRequests(client)).writes - serverBefore.writes);
           await proc.stop();
           log(`restart round ${round + 1} ${subject}: RSS ${megabytes(sample.rssUnrelated.at(-1)!)}, writes ${sample.resyncWrites.at(-1)}`);
@@ -318,14 +333,17 @@ function emptySample(): Sample {
   return {
     startToReadyMs: [],
     idleRss: [],
+    idleAnonymous: [],
     rolloutMs: new Map(),
     updateMs: new Map(),
     cpu: new Map(),
     requests: new Map(),
     writes: new Map(),
     rssAfter: new Map(),
+    anonymousAfter: new Map(),
     forcedCloses: new Map(),
     rssUnrelated: [],
+    anonymousUnrelated: [],
     resyncWrites: [],
   };
 }
@@ -336,10 +354,12 @@ function push(map: Map<number, number[]>, key: number, value: number): void {
   else map.set(key, [value]);
 }
 
-function withoutNodeOptions(): NodeJS.ProcessEnv {
+/** Our controller's environment: no NODE_OPTIONS of the bench's, the image's allocator settings. */
+function oursEnvironment(): NodeJS.ProcessEnv {
   const env = cleanEnvironment();
   delete env.NODE_OPTIONS;
-  return env;
+  delete env.GLIBC_TUNABLES;
+  return { ...env, ...benchTunables() };
 }
 
 /** build-upstream.sh prints the directory on its last line; a warm cache costs nothing. */
@@ -365,6 +385,7 @@ function printTable(samples: Map<SubjectName, Sample>, bare: Map<number, number[
   const milliseconds = (values: number[] | undefined): Cell | undefined => cell(values, (value) => `${value.toFixed(0)} ms`);
   rows.push(['start to ready (spawn to /readyz 200)', milliseconds(up?.startToReadyMs), milliseconds(ours?.startToReadyMs), 'lower']);
   rows.push(['RSS at idle, before any Bundle', mb(up?.idleRss), mb(ours?.idleRss), 'lower']);
+  rows.push([ANONYMOUS, mb(up?.idleAnonymous), mb(ours?.idleAnonymous), 'lower']);
   for (const count of COUNTS) {
     rows.push([`first rollout to ${count} namespaces`, ms(up?.rolloutMs.get(count)), ms(ours?.rolloutMs.get(count)), 'lower']);
     rows.push([`update (source changed) of ${count} targets`, ms(up?.updateMs.get(count)), ms(ours?.updateMs.get(count)), 'lower']);
@@ -373,10 +394,12 @@ function printTable(samples: Map<SubjectName, Sample>, bare: Map<number, number[
     rows.push([`API requests, rollout + update of ${count}`, num(up?.requests.get(count)), num(ours?.requests.get(count)), 'lower']);
     rows.push([`of which writes`, num(up?.writes.get(count)), num(ours?.writes.get(count)), 'lower']);
     rows.push([`RSS after rollout + update of ${count}`, mb(up?.rssAfter.get(count)), mb(ours?.rssAfter.get(count)), 'lower']);
+    rows.push([ANONYMOUS, mb(up?.anonymousAfter.get(count)), mb(ours?.anonymousAfter.get(count)), 'lower']);
     rows.push([`"Forcing ... watcher close" in kube-apiserver's log meanwhile`, num(up?.forcedCloses.get(count)), num(ours?.forcedCloses.get(count)), 'none']);
   }
   if (UNRELATED_CONFIGMAPS > 0) {
     rows.push([`RSS after a restart with ${UNRELATED_CONFIGMAPS} unrelated ${UNRELATED_SIZE / 1024} KB ConfigMaps (${COUNTS.at(-1)} targets synced)`, mb(up?.rssUnrelated), mb(ours?.rssUnrelated), 'lower']);
+    rows.push([ANONYMOUS, mb(up?.anonymousUnrelated), mb(ours?.anonymousUnrelated), 'lower']);
     rows.push(['writes by that resync', num(up?.resyncWrites), num(ours?.resyncWrites), 'none']);
   }
   const ratio = (a: Cell | undefined, b: Cell | undefined, better: 'lower' | 'higher' | 'none'): string => {
@@ -385,8 +408,8 @@ function printTable(samples: Map<SubjectName, Sample>, bare: Map<number, number[
   };
   const flags = OURS_NODE_FLAGS.join(' ');
   process.stdout.write(
-    `\nCommand: \`${process.env.TM_BENCH_CONTROLLER_NODE_OPTIONS !== undefined ? `TM_BENCH_CONTROLLER_NODE_OPTIONS='${flags}' ` : ''}node test/bench/side-by-side.bench.ts --namespaces ${COUNTS.join(',')} --rounds ${ROUNDS} --unrelated ${UNRELATED_CONFIGMAPS}\`\n` +
-      `(upstream trust-manager ${UPSTREAM_VERSION}, Go; this project: \`node ${flags} dist/controller.js\`, Node ${process.version}; medians of ${ROUNDS} rounds (range in brackets), A B A B; ` +
+    `\nCommand: \`${overridePrefix('TM_BENCH_CONTROLLER_NODE_OPTIONS')}${overridePrefix('TM_BENCH_GLIBC_TUNABLES')}node test/bench/side-by-side.bench.ts --namespaces ${COUNTS.join(',')} --rounds ${ROUNDS} --unrelated ${UNRELATED_CONFIGMAPS}\`\n` +
+      `(upstream trust-manager ${UPSTREAM_VERSION}, Go; this project: \`${tunablesPrefix()}node ${flags} dist/controller.js\`, Node ${process.version}; medians of ${ROUNDS} rounds (range in brackets), A B A B; ` +
       `${certificateCount} certificates, PEM + JKS, ${[...bytesPerTarget.values()].map((b) => `${(b / 1024).toFixed(0)} KiB per target`)[0] ?? ''}; ` +
       `etcd, kube-apiserver, both controllers and this bench share one machine)\n\n`,
   );

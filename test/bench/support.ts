@@ -15,6 +15,7 @@ import { buildBundleSources, type SourceReader } from '@trust-manager/controller
 import { buildTargetApply, encodeBundle, encodingFormatsFor, targetHashFor } from '@trust-manager/controller/core/targets.ts';
 import { forEachBounded } from '@trust-manager/controller/reconciler.ts';
 import { loadPackage } from '@trust-manager/controller/package/package.ts';
+import { GLIBC_TUNABLES } from '@trust-manager/controller/node-flags.ts';
 import { waitFor } from '../cluster/harness.ts';
 
 /** The middle value; of an even count, the mean of the two middle values. */
@@ -27,6 +28,25 @@ export function median(values: readonly number[]): number {
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 export const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(0)} MB`;
 export const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
+
+/**
+ * The allocator environment of a process under test: the image's (GLIBC_TUNABLES in
+ * controller/src/node-flags.ts), or TM_BENCH_GLIBC_TUNABLES's value when set ('' for glibc's defaults).
+ */
+export function benchTunables(): { GLIBC_TUNABLES?: string } {
+  const value = process.env.TM_BENCH_GLIBC_TUNABLES ?? GLIBC_TUNABLES;
+  return value === '' ? {} : { GLIBC_TUNABLES: value };
+}
+/** The same as a command line's prefix, for the tables the benchmarks print. */
+export function tunablesPrefix(): string {
+  const { GLIBC_TUNABLES: value } = benchTunables();
+  return value === undefined ? '' : `GLIBC_TUNABLES=${value} `;
+}
+/** The override, when set, as the prefix of the benchmark's own command line. */
+export function overridePrefix(name: string): string {
+  const value = process.env[name];
+  return value === undefined ? '' : `${name}='${value}' `;
+}
 
 /** etcd keeps every revision until compaction; compact and defragment between phases so a run stays far below the 2 GiB quota. */
 export async function compactEtcd(etcdUrl: string): Promise<number> {
@@ -89,7 +109,20 @@ export async function applyAll(applier: Applier, bodies: readonly KubeObject[], 
 
 /** Resident set size of a process (any language), from /proc. */
 export function rssBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return statusBytes(pid, 'VmRSS');
+}
+
+/**
+ * The anonymous part of it (heaps, stacks): what the process itself allocated, without the resident
+ * pages of its executable and libraries, which the page cache shares between processes (and which a
+ * container's memory.stat rss leaves out).
+ */
+export function anonymousBytes(pid: number): number {
+  return statusBytes(pid, 'RssAnon');
+}
+
+function statusBytes(pid: number, field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) * 1024 : 0;
 }
 

@@ -2,7 +2,8 @@
 //   taskset -c 1 node test/bench/webhook.bench.ts [--duration 10] [--connections 8] [--sources]
 // The webhook runs as its own process pinned to core 0: the compiled bundle the image runs (`pnpm
 // build`, dist/webhook.js) with the chart's V8 flags (WEBHOOK_NODE_FLAGS in
-// controller/src/node-flags.ts; TM_BENCH_WEBHOOK_NODE_OPTIONS overrides them), or with --sources
+// controller/src/node-flags.ts; TM_BENCH_WEBHOOK_NODE_OPTIONS overrides them) and the image's
+// GLIBC_TUNABLES (TM_BENCH_GLIBC_TUNABLES overrides them, '' for glibc's defaults), or with --sources
 // `node webhook/src/main.ts`. autocannon drives it from this process. Cases: a small Bundle, and one
 // whose inLine holds 200 distinct CA certificates (every one parsed on every admission). RSS (from
 // /proc) at idle, during each case (median and peak of samples every 250 ms), and after a burst of
@@ -29,7 +30,7 @@ import { validateBundle } from '@trust-manager/webhook/validate.ts';
 import { WEBHOOK_BODY_LIMIT } from '@trust-manager/webhook/app.ts';
 import { WEBHOOK_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
 import { buildAll } from '../../scripts/build.ts';
-import { median, megabytes, rssBytes } from './support.ts';
+import { benchTunables, median, megabytes, overridePrefix, rssBytes, tunablesPrefix } from './support.ts';
 
 /** The part of autocannon's API used here (the package ships no type declarations). */
 interface AutocannonOptions {
@@ -187,7 +188,7 @@ try {
     '--trust-namespace=cert-manager',
   ];
   // Logs stay on (one line per admission, as in production) and go to /dev/null.
-  webhook = spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } });
+  webhook = spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_OPTIONS: '', GLIBC_TUNABLES: undefined, ...benchTunables() } });
   await waitReady(probePort);
   const pid = webhook.pid!; // taskset execs node: the same process
   await sleep(2000);
@@ -224,8 +225,8 @@ try {
   });
   const gauge = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metricsText)?.[1] ?? Number.NaN);
 
-  const how = values.sources ? 'node webhook/src/main.ts' : `node ${WEBHOOK_FLAGS.join(' ')} dist/webhook.js`.replace('  ', ' ');
-  console.log(`\nnode test/bench/webhook.bench.ts --duration ${duration} --connections ${connections}${values.sources ? ' --sources' : ''}  (webhook: taskset -c 0 ${how}; Node ${process.version})\n`);
+  const how = tunablesPrefix() + (values.sources ? 'node webhook/src/main.ts' : `node ${WEBHOOK_FLAGS.join(' ')} dist/webhook.js`.replace('  ', ' '));
+  console.log(`\n${overridePrefix('TM_BENCH_WEBHOOK_NODE_OPTIONS')}${overridePrefix('TM_BENCH_GLIBC_TUNABLES')}node test/bench/webhook.bench.ts --duration ${duration} --connections ${connections}${values.sources ? ' --sources' : ''}  (webhook: taskset -c 0 ${how}; Node ${process.version})\n`);
   console.log('| case | body bytes | admissions/s | p50 ms | p99 ms | requests | errors | RSS median | RSS peak |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {

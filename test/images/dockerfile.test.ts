@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { container, controller, render, webhook } from '../chart/helm.ts';
-import { CONTROLLER_NODE_FLAGS, WEBHOOK_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
+import { CONTROLLER_NODE_FLAGS, GLIBC_TUNABLES, WEBHOOK_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
 import { ENTRYPOINTS } from '../../scripts/build.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -126,6 +126,7 @@ describe('Dockerfile structure', () => {
     const copies = s.instructions.filter((i) => i.op === 'COPY');
     assert.deepEqual(copies.map((c) => [c.flags.from, ...c.words]), [['build', '/app', '/app']]);
     assert.ok(s.instructions.some((i) => i.op === 'ENV' && i.args === 'NODE_ENV=production'));
+    assert.ok(s.instructions.some((i) => i.op === 'ENV' && i.args === `GLIBC_TUNABLES=${GLIBC_TUNABLES}`), 'the allocator settings of node-flags.ts');
     assert.deepEqual(s.instructions.filter((i) => i.op === 'RUN'), [], 'a distroless runtime has no shell to RUN with');
     const build = stage('build').instructions.filter((i) => i.op === 'RUN').at(-1);
     assert.equal(build?.args, 'node scripts/build.ts --outdir /app');

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
+import { CONTROLLER_NODE_FLAGS, GLIBC_TUNABLES } from '@trust-manager/controller/node-flags.ts';
 import { WEBHOOK_PATH } from '@trust-manager/shared/api/constants.ts';
 import { freePort } from '@trust-manager/shared/testing/net.ts';
 import { container, controller, render, webhook } from '../chart/helm.ts';
@@ -86,6 +86,7 @@ describe('operator image', () => {
     assert.deepEqual(config.Entrypoint, ['/nodejs/bin/node']);
     assert.deepEqual(config.Cmd, [...CONTROLLER_NODE_FLAGS, '/app/controller.js']);
     assert.ok(config.Env?.includes('NODE_ENV=production'));
+    assert.ok(config.Env?.includes(`GLIBC_TUNABLES=${GLIBC_TUNABLES}`));
     const objects = await render();
     assert.deepEqual(container(controller(objects)).command, [...config.Entrypoint, ...config.Cmd]);
     const webhookCommand = container(webhook(objects)).command ?? [];

@@ -4,12 +4,14 @@
 // files agree again; the old certificate keeps serving meanwhile.
 
 import { X509Certificate } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 
 import type { Logger } from 'pino';
+
+const { watch } = process.getBuiltinModule('node:fs');
 
 export interface KeyPair {
   cert: Buffer;

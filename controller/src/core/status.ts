@@ -1,11 +1,12 @@
 // Bundle status decisions (upstream-compatibility.md 4.2 steps 2, 9, 11, 12): the Synced condition, its
 // transition time, defaultCAVersion, our certificate fields, and the status apply body.
 
-import { isDeepStrictEqual } from 'node:util';
 import { API_VERSION, CONDITION_SYNCED, KIND } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle, BundleCondition, BundleStatus, ClusterTrustBundleStatus } from '@trust-manager/shared/api/types.ts';
 import type { CertificateSummary } from '@trust-manager/shared/certs/pool.ts';
 import { rfc3339 } from '@trust-manager/shared/api/time.ts';
+
+const { isDeepStrictEqual } = process.getBuiltinModule('node:util');
 
 /** The decision part of a condition; lastTransitionTime is derived (conditionFor). */
 export type ConditionSpec = Omit<BundleCondition, 'lastTransitionTime'>;

@@ -2,10 +2,12 @@
 // metrics. One module, so both answer alike: GET and HEAD only, short timeouts, text bodies, and
 // "all interfaces" meaning IPv6 and IPv4 as it does for upstream's Go servers.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { errorMessage } from '../text/error-message.ts';
+
+const { createServer } = process.getBuiltinModule('node:http');
 
 /** What a route answers. */
 export interface PlainResponse {

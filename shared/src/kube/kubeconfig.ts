@@ -12,13 +12,14 @@
 //     current-context or an explicit context.
 // Users with `exec` or `auth-provider` (cloud plugins, OIDC) are handed to client-node's KubeConfig,
 // imported only then: the library stays the fallback for exotic authentication.
-import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { isIPv6 } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { errorMessage } from '@trust-manager/shared/text/error-message.ts';
+
+const { existsSync, readFileSync } = process.getBuiltinModule('node:fs');
 
 /** TLS settings for connections to the API server (the subset of tls.ConnectionOptions we set). */
 export interface TlsSettings {
