@@ -14,6 +14,6 @@ export const WEBHOOK_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1',
 // benchmarks pass them. Node allocates request bodies, TLS records and target bodies of up to a few MB
 // with malloc; by default glibc serves them from its heap, raises its mmap threshold after each large
 // free, and keeps what was freed. Blocks of 16 KiB and more mmapped, and the heap trimmed above 64 KiB
-// free, the memory goes back to the system when the work is done: the idle controller 100 -> 87 MB,
-// the webhook a minute after a burst of 4 MiB admissions 120 -> 89 MB (docs/performance.md).
+// free, the memory goes back to the system when the work is done: the idle controller 102 -> 88 MB,
+// the webhook a minute after a burst of 4 MiB admissions 117-142 -> 95-98 MB (docs/performance.md).
 export const GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=16384:glibc.malloc.trim_threshold=65536';
