@@ -15,7 +15,8 @@ const thisFile = fileURLToPath(import.meta.url);
 const PACKAGES = ['shared', 'controller', 'webhook', 'test', '.'] as const;
 const ENTRY_POINTS = ['controller/src/main.ts', 'webhook/src/main.ts'];
 const WORKSPACE_SCOPE = '@trust-manager/';
-const SKIPPED_DIRS = new Set(['node_modules', '.git', 'charts']);
+// dist: `pnpm build` output (gitignored), bundled copies of the dependencies.
+const SKIPPED_DIRS = new Set(['node_modules', '.git', 'charts', 'dist']);
 
 interface Import {
   specifier: string;
