@@ -38,7 +38,7 @@ import { cleanEnvironment, ManagedProcess } from '../cluster/processes.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
 import { TestKube } from '../integration/controller-support.ts';
 import { buildAll } from '../../scripts/build.ts';
-import { anonymousBytes, applyAll, bareBodies, benchTunables, compactEtcd, overridePrefix, tunablesPrefix, cpuSeconds, createNamespaces, debianPackage, expectedTarget, log, median, megabytes, rssBytes, seconds, waitForHash } from './support.ts';
+import { anonymousBytes, applyAll, bareBodies, compactEtcd, cpuSeconds, createNamespaces, debianPackage, expectedTarget, log, median, megabytes, overridePrefix, rssBytes, seconds, tunablesPrefix, waitForHash, withBenchTunables } from './support.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const { values: args } = parseArgs({
@@ -358,8 +358,7 @@ function push(map: Map<number, number[]>, key: number, value: number): void {
 function oursEnvironment(): NodeJS.ProcessEnv {
   const env = cleanEnvironment();
   delete env.NODE_OPTIONS;
-  delete env.GLIBC_TUNABLES;
-  return { ...env, ...benchTunables() };
+  return withBenchTunables(env);
 }
 
 /** build-upstream.sh prints the directory on its last line; a warm cache costs nothing. */

@@ -33,9 +33,14 @@ export const log = (line: string): void => void process.stderr.write(`[bench] ${
  * The allocator environment of a process under test: the image's (GLIBC_TUNABLES in
  * controller/src/node-flags.ts), or TM_BENCH_GLIBC_TUNABLES's value when set ('' for glibc's defaults).
  */
-export function benchTunables(): { GLIBC_TUNABLES?: string } {
+function benchTunables(): { GLIBC_TUNABLES?: string } {
   const value = process.env.TM_BENCH_GLIBC_TUNABLES ?? GLIBC_TUNABLES;
   return value === '' ? {} : { GLIBC_TUNABLES: value };
+}
+/** `env` with those allocator settings in place of any it carries. */
+export function withBenchTunables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { GLIBC_TUNABLES: _inherited, ...rest } = env;
+  return { ...rest, ...benchTunables() };
 }
 /** The same as a command line's prefix, for the tables the benchmarks print. */
 export function tunablesPrefix(): string {

@@ -30,7 +30,7 @@ import { validateBundle } from '@trust-manager/webhook/validate.ts';
 import { WEBHOOK_BODY_LIMIT } from '@trust-manager/webhook/app.ts';
 import { WEBHOOK_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
 import { buildAll } from '../../scripts/build.ts';
-import { benchTunables, median, megabytes, overridePrefix, rssBytes, tunablesPrefix } from './support.ts';
+import { median, megabytes, overridePrefix, rssBytes, tunablesPrefix, withBenchTunables } from './support.ts';
 
 /** The part of autocannon's API used here (the package ships no type declarations). */
 interface AutocannonOptions {
@@ -188,7 +188,7 @@ try {
     '--trust-namespace=cert-manager',
   ];
   // Logs stay on (one line per admission, as in production) and go to /dev/null.
-  webhook = spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_OPTIONS: '', GLIBC_TUNABLES: undefined, ...benchTunables() } });
+  webhook = spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: withBenchTunables({ ...process.env, NODE_OPTIONS: '' }) });
   await waitReady(probePort);
   const pid = webhook.pid!; // taskset execs node: the same process
   await sleep(2000);
