@@ -249,6 +249,20 @@ describe('events', () => {
   });
 });
 
+/** Lets one PUT reach the API server, then loses its answer, as a renew cut off by shutdown does. */
+class LostAnswerClient extends KubeClient {
+  loseNextPut = false;
+
+  override async json<T>(req: Parameters<KubeClient['json']>[0]): Promise<T> {
+    const answer = await super.json<T>(req);
+    if (req.method === 'PUT' && this.loseNextPut) {
+      this.loseNextPut = false;
+      throw new Error('the answer was lost');
+    }
+    return answer;
+  }
+}
+
 describe('leader election', () => {
   const timing = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 300 };
 
@@ -321,6 +335,26 @@ describe('leader election', () => {
     } finally {
       clearInterval(intruder);
       stop.abort();
+    }
+  });
+
+  test('releases the lease even when the last renew was written but its answer never arrived', async () => {
+    const ns = await cluster.newNamespace('kube-lease-release');
+    const lossy = new LostAnswerClient(cluster.kubeConfig);
+    const a = new LeaderElector({ client: lossy, namespace: ns, identity: 'a', ...timing, onStartedLeading: () => undefined, onStoppedLeading: () => undefined });
+    const stop = new AbortController();
+    const run = a.run(stop.signal);
+    try {
+      await waitFor('a leads', () => a.isLeader);
+      lossy.loseNextPut = true;
+      await waitFor('a renew was written and its answer lost', () => !lossy.loseNextPut);
+      stop.abort();
+      await run;
+      await a.release();
+      assert.equal((await readLease(ns)).spec?.holderIdentity ?? '', '', 'the lease is free for a successor at once');
+    } finally {
+      stop.abort();
+      await lossy.close();
     }
   });
 });

@@ -95,18 +95,29 @@ export class LeaderElector {
     return lost;
   }
 
-  /** Gives the Lease up (empty holder) if we hold it; best effort. */
+  /**
+   * Gives the Lease up (empty holder) if we hold it; best effort. The Lease is read afresh rather
+   * than trusting the last one observed: a renew cut off by shutdown may have been written by the
+   * API server without us seeing its answer, and a stale resourceVersion would only earn a 409.
+   */
   async release(): Promise<void> {
-    const observed = this.#observed;
-    if (observed === undefined || observed.spec.holderIdentity !== this.#opts.identity) return;
-    const now = microTime(new Date());
+    if (this.#observed?.spec.holderIdentity !== this.#opts.identity) return;
+    const signal = AbortSignal.timeout(this.#opts.renewDeadlineMs);
     try {
-      await this.#put(
-        { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: observed.spec.leaseTransitions ?? 0 },
-        observed.resourceVersion,
-        AbortSignal.timeout(this.#opts.renewDeadlineMs),
-      );
-      this.#log?.info('released the lease');
+      for (let attempt = 1; ; attempt++) {
+        const lease = await this.#opts.client.json<Lease>({ path: this.#path(), signal });
+        const spec = lease.spec ?? {};
+        if (spec.holderIdentity !== this.#opts.identity) return;
+        const now = microTime(new Date());
+        try {
+          await this.#put({ holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: spec.leaseTransitions ?? 0 }, lease.metadata.resourceVersion, signal);
+          this.#log?.info('released the lease');
+          return;
+        } catch (err) {
+          // A conflict means the Lease changed between our read and write: read it again, once.
+          if (!isConflict(err) || attempt === 2) throw err;
+        }
+      }
     } catch (err) {
       this.#log?.warn({ err: errorMessage(err) }, 'failed to release the lease');
     }
