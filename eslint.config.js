@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 /** Decision code: no file system, network, cluster client, logger or metrics (docs/architecture.md). */
 const PURE_CORE_FILES = ['controller/src/core/**/*.ts', 'webhook/src/validate.ts', 'webhook/src/admission.ts', 'webhook/src/inline-pem.ts'];
 const NODE_IO = ['fs', 'fs/promises', 'http', 'https', 'http2', 'net', 'tls', 'dgram', 'dns', 'child_process', 'os'];
-const IO_MODULES = [...NODE_IO.flatMap((name) => [name, `node:${name}`]), 'undici', '@kubernetes/client-node', 'pino', 'pino-pretty', 'fastify', 'prom-client'];
+const IO_MODULES = [...NODE_IO.flatMap((name) => [name, `node:${name}`]), '@kubernetes/client-node', 'pino', 'pino-pretty', 'fastify', 'prom-client'];
 const PURE_CORE_MESSAGE = 'pure core: decide here, do I/O in the shell (docs/architecture.md, "Pure core, thin shell")';
 
 /** Product code: what the images run (tests and test helpers excluded). */

@@ -1,14 +1,18 @@
 // The cluster layer (controller/src/kube) against a real kube-apiserver: reflector list/watch (full and
 // metadata-only, selectors, paging, resume, reconnect), server-side apply incl. bundles/status,
-// deletes with preconditions, Events, and Lease leader election.
+// deletes with preconditions, Events, Lease leader election, and the API client's transport (proxy,
+// timeouts, cancellation, large bodies).
 //   bash test/cluster/with-cluster.sh node --test test/integration/kube.test.ts
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { API_VERSION, FIELD_MANAGER, KIND, LEADER_ELECTION_LEASE_NAME } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
 import { Applier, type WriteRecord } from '@trust-manager/controller/kube/apply.ts';
-import { isConflict, KubeClient } from '@trust-manager/shared/kube/client.ts';
+import { isConflict, KubeClient, RawBody } from '@trust-manager/shared/kube/client.ts';
+import { connectionFromKubeConfig } from '@trust-manager/shared/kube/kubeconfig.ts';
 import { EventRecorder } from '@trust-manager/controller/kube/events.ts';
 import { LeaderElector, type Lease } from '@trust-manager/controller/kube/leader-election.ts';
 import type { KubeObject } from '@trust-manager/controller/kube/object.ts';
@@ -356,5 +360,109 @@ describe('leader election', () => {
       stop.abort();
       await lossy.close();
     }
+  });
+});
+
+/** A CONNECT proxy (as kubeconfig's proxy-url names) that records the tunnels it opens, or stalls them. */
+async function startConnectProxy({ stall = false } = {}): Promise<{ url: string; tunnels: string[]; close: () => Promise<void> }> {
+  const tunnels: string[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((_req, res) => res.writeHead(405).end());
+  server.on('connect', (req, client: Socket, head: Buffer) => {
+    tunnels.push(req.url ?? '');
+    sockets.add(client);
+    client.on('error', () => undefined);
+    if (stall) return;
+    const [host, port] = (req.url ?? '').split(':');
+    const upstream = connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client).pipe(upstream);
+    });
+    sockets.add(upstream);
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    tunnels,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('API client transport', () => {
+  function clientVia(proxyUrl: string): KubeClient {
+    const direct = connectionFromKubeConfig(cluster.kubeConfig);
+    return new KubeClient({ ...direct, transport: async () => ({ ...(await direct.transport()), proxyUrl }) });
+  }
+
+  test('requests and watches go through the kubeconfig proxy-url, one pooled tunnel reused', async () => {
+    const ns = await cluster.newNamespace('kube-proxy');
+    const proxy = await startConnectProxy();
+    const viaProxy = clientVia(proxy.url);
+    try {
+      for (let i = 0; i < 3; i++) {
+        await viaProxy.json({ method: 'POST', path: resourcePath(CONFIGMAPS, { namespace: ns }), body: configMap(ns, `p-${i}`, { i: String(i) }) });
+      }
+      const list = await viaProxy.json<{ items: ConfigMap[] }>({ path: resourcePath(CONFIGMAPS, { namespace: ns }) });
+      assert.deepEqual(list.items.map((o) => o.metadata.name).filter((n) => n.startsWith('p-')).sort(), ['p-0', 'p-1', 'p-2']);
+      assert.equal(proxy.tunnels.length, 1, 'sequential requests reuse one kept-alive tunnel');
+      assert.equal(proxy.tunnels[0], new URL(cluster.kubeConfig.getCurrentCluster()!.server).host);
+
+      const reflector = new Reflector<ConfigMap>({ client: viaProxy, resource: CONFIGMAPS, namespace: ns });
+      const events: StoreEvent<ConfigMap>[] = [];
+      reflector.on((e) => events.push(e));
+      reflector.start();
+      try {
+        await reflector.waitForSync();
+        await createConfigMap(configMap(ns, 'live', { v: '1' }));
+        await waitFor('the watch through the proxy sees the add', () => events.find((e) => e.type === 'add' && e.object.metadata.name === 'live'));
+      } finally {
+        await reflector.stop();
+      }
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+
+  test('a request whose answer does not start in time fails with the headers timeout', async () => {
+    const proxy = await startConnectProxy({ stall: true });
+    const viaProxy = clientVia(proxy.url);
+    try {
+      await assert.rejects(viaProxy.json({ path: '/version', headersTimeoutMs: 300 }), /no answer from the API server within 300 ms/);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+
+  test('a watch that goes silent fails with the body timeout; an aborted one stops at once', async () => {
+    const ns = await cluster.newNamespace('kube-silent');
+    const silent = await client.stream({ path: resourcePath(CONFIGMAPS, { namespace: ns }), query: { watch: 1, fieldSelector: 'metadata.name=nothing' }, bodyTimeoutMs: 300 });
+    await assert.rejects(async () => {
+      for await (const _ of silent) assert.fail('no events expected');
+    }, /the API server sent nothing for 300 ms/);
+
+    const stop = new AbortController();
+    const watch = await client.stream({ path: resourcePath(CONFIGMAPS, { namespace: ns }), query: { watch: 1, fieldSelector: 'metadata.name=nothing' }, signal: stop.signal });
+    setTimeout(() => stop.abort(), 100);
+    await assert.rejects(async () => {
+      for await (const _ of watch) assert.fail('no events expected');
+    }, { name: 'AbortError' });
+  });
+
+  test('a large RawBody is written piece by piece and arrives whole', async () => {
+    const ns = await cluster.newNamespace('kube-raw');
+    const value = 'x'.repeat(900 * 1024);
+    const body = new RawBody([Buffer.from(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big","namespace":"${ns}"},"data":{"v":"`), Buffer.from(value), Buffer.from('"}}')]);
+    await client.json({ method: 'POST', path: resourcePath(CONFIGMAPS, { namespace: ns }), body });
+    const stored = await client.json<ConfigMap>({ path: resourcePath(CONFIGMAPS, { namespace: ns, name: 'big' }) });
+    assert.equal(stored.data?.v, value);
   });
 });

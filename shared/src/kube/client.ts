@@ -1,21 +1,23 @@
 // HTTP access to the Kubernetes API: a KubeConnection (kubeconfig.ts: our own loader for in-cluster
 // and ordinary kubeconfigs, client-node's KubeConfig only for exec/auth-provider users) supplies the
-// server, TLS material, proxy and credentials; undici sends the requests over one pooled set of
-// connections. client-node's own request path builds a new connection pool for every call, which a
-// controller writing to thousands of namespaces cannot afford, so we build the dispatcher once.
+// server, TLS material, proxy and credentials; Node's own HTTP client sends the requests over one
+// keep-alive Agent. client-node's own request path builds a new connection pool for every call, which
+// a controller writing to thousands of namespaces cannot afford, so we build the Agent once.
 // Nothing here imports client-node at run time: its KubeConfig alone costs ~60 MB RSS (it loads
-// every generated API class).
+// every generated API class). Nor undici: loading it costs each process about 6 MB (docs/performance.md).
 //
-// HTTP/1.1 only: undici 8 would negotiate HTTP/2 and multiplex everything over one connection. Under
-// a burst of concurrent large writes kube-apiserver answered that with ENHANCE_YOUR_CALM, and
-// undici let the resulting stream error escape as an uncaught exception (seen in the controller
-// benchmark). With HTTP/1.1 each write in flight has its own connection, and watches never share
-// a connection with writes.
+// HTTP/1.1 only, on purpose: with HTTP/2 every write would share one connection, and under a burst of
+// concurrent large writes kube-apiserver answered that with ENHANCE_YOUR_CALM (seen in the controller
+// benchmark). With HTTP/1.1 each write in flight has its own connection, and watches never share a
+// connection with writes.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { sleep } from './backoff.ts';
 import { connectionFromKubeConfig, loadKubeConnection, type KubeConnection } from './kubeconfig.ts';
+
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
 
 export type Verb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -120,6 +122,7 @@ interface Credentials {
 }
 
 const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
+const IDLE_CONNECTION_MS = 90_000;
 const DEFAULT_BODY_TIMEOUT_MS = 60_000;
 /** Longest wait honoured from a Retry-After header. */
 const MAX_RETRY_AFTER_MS = 10_000;
@@ -129,7 +132,7 @@ export class KubeClient {
   readonly #connection: KubeConnection;
   readonly #credentialRefreshMs: number;
   readonly #maxThrottleRetries: number;
-  #dispatcher: Promise<Dispatcher> | undefined;
+  #agent: Promise<Agent> | undefined;
   #credentials: Credentials | undefined;
   #pendingCredentials: Promise<Credentials> | undefined;
 
@@ -149,33 +152,35 @@ export class KubeClient {
   /** Sends a request and parses the JSON answer; non-2xx answers throw KubeApiError. */
   async json<T>(req: KubeRequest): Promise<T> {
     const res = await this.#send(req);
-    const text = await res.body.text();
-    if (res.statusCode >= 200 && res.statusCode < 300) {
+    const text = await readText(res);
+    const statusCode = res.statusCode ?? 0;
+    if (statusCode >= 200 && statusCode < 300) {
       return (text === '' ? undefined : JSON.parse(text)) as T;
     }
-    throw apiError(res.statusCode, text);
+    throw apiError(statusCode, text);
   }
 
   /** Opens a streaming request (watch); the caller must consume or destroy the body. */
   async stream(req: KubeRequest): Promise<Readable> {
     const res = await this.#send(req);
-    if (res.statusCode === 200) return res.body;
-    const text = await res.body.text().catch(() => '');
-    throw apiError(res.statusCode, text);
+    if (res.statusCode === 200) return res;
+    const text = await readText(res).catch(() => '');
+    throw apiError(res.statusCode ?? 0, text);
   }
 
+  /** Closes the pooled connections; requests still in flight are cut. */
   async close(): Promise<void> {
-    const dispatcher = this.#dispatcher;
-    this.#dispatcher = undefined;
-    if (dispatcher) await (await dispatcher).close();
+    const agent = this.#agent;
+    this.#agent = undefined;
+    if (agent) (await agent).destroy();
   }
 
-  async #send(req: KubeRequest): Promise<Dispatcher.ResponseData> {
+  async #send(req: KubeRequest): Promise<IncomingMessage> {
     const url = new URL(this.server + req.path);
     for (const [key, value] of Object.entries(req.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
-    // Bytes once, not per attempt (undici would convert a string on every send).
+    // Bytes once, not per attempt.
     let body: Buffer | readonly Uint8Array[] | undefined;
     let contentLength: number | undefined;
     if (req.body instanceof RawBody) {
@@ -183,6 +188,7 @@ export class KubeClient {
       contentLength = req.body.byteLength;
     } else if (req.body !== undefined) {
       body = Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body), 'utf8');
+      contentLength = body.byteLength;
     }
 
     for (let attempt = 0; ; attempt++) {
@@ -190,26 +196,23 @@ export class KubeClient {
       const headers: Record<string, string | string[]> = { ...credentials.headers, accept: req.accept ?? 'application/json' };
       if (body !== undefined) headers['content-type'] = req.contentType ?? 'application/json';
       if (contentLength !== undefined) headers['content-length'] = String(contentLength);
-      const res = await request(url, {
+      const res = await exchange(url, {
         method: req.method ?? 'GET',
         headers,
-        // An array of pieces is an iterable body, which undici writes piece by piece, waiting for the
-        // socket to drain in between (its request() typings omit iterables; Dispatcher.dispatch
-        // documents them). The array is re-iterable for retries.
-        body: (body ?? null) as Buffer | null,
-        signal: req.signal ?? null,
-        dispatcher: await this.#getDispatcher(),
-        headersTimeout: req.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
-        bodyTimeout: req.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
+        body,
+        agent: await this.#getAgent(),
+        signal: req.signal,
+        headersTimeoutMs: req.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+        bodyTimeoutMs: req.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
       });
       if (res.statusCode === 401 && attempt === 0) {
         // Rotated token (projected service account tokens expire): fetch credentials again once.
-        await res.body.dump();
+        res.resume();
         this.#credentials = undefined;
         continue;
       }
       if (res.statusCode === 429 && attempt < this.#maxThrottleRetries) {
-        await res.body.dump();
+        res.resume();
         await sleep(retryAfterMs(res.headers['retry-after']), req.signal);
         continue;
       }
@@ -217,17 +220,19 @@ export class KubeClient {
     }
   }
 
-  #getDispatcher(): Promise<Dispatcher> {
-    this.#dispatcher ??= this.#buildDispatcher();
-    return this.#dispatcher;
+  #getAgent(): Promise<Agent> {
+    this.#agent ??= this.#buildAgent();
+    return this.#agent;
   }
 
-  async #buildDispatcher(): Promise<Dispatcher> {
+  async #buildAgent(): Promise<Agent> {
     const { tls, proxyUrl } = await this.#connection.transport();
-    // undici's keep-alive default (60 s) can race cloud load balancers' idle timeouts; 30 s as client-go.
-    const keepAlive = { keepAlive: true, keepAliveInitialDelay: 30_000 };
-    if (proxyUrl !== undefined) return new ProxyAgent({ uri: proxyUrl, requestTls: tls, connect: keepAlive, allowH2: false });
-    return new Agent({ connect: { ...tls, ...keepAlive }, allowH2: false });
+    const secure = this.server.startsWith('https:');
+    // keepAliveMsecs is the TCP keep-alive probe delay: 30 s as client-go (a longer one can race cloud
+    // load balancers' idle timeouts). timeout closes pooled connections idle for 90 s, as Go's
+    // http.Transport does; requests in flight are bounded by exchange()'s own timers.
+    const options = { keepAlive: true, keepAliveMsecs: 30_000, timeout: IDLE_CONNECTION_MS, ...(proxyUrl !== undefined ? { proxyEnv: { [secure ? 'HTTPS_PROXY' : 'HTTP_PROXY']: proxyUrl } } : {}) };
+    return secure ? new https.Agent({ ...tls, ...options }) : new http.Agent(options);
   }
 
   async #getCredentials(): Promise<Credentials> {
@@ -244,6 +249,92 @@ export class KubeClient {
     this.#credentials = credentials;
     return credentials;
   }
+}
+
+interface Exchange {
+  method: Verb;
+  headers: Record<string, string | string[]>;
+  body: Buffer | readonly Uint8Array[] | undefined;
+  agent: Agent;
+  signal: AbortSignal | undefined;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+}
+
+/**
+ * One HTTP request: resolves with the response once its headers arrive. Gives up when `signal`
+ * aborts (also while the body is being read: the body then fails with the abort reason), when the
+ * headers take longer than headersTimeoutMs (also while a proxy tunnel is still being set up), and
+ * when the body goes silent for longer than bodyTimeoutMs (a watch whose connection died without a FIN).
+ */
+function exchange(url: URL, { method, headers, body, agent, signal, headersTimeoutMs, bodyTimeoutMs }: Exchange): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? https.request : http.request;
+    const request = send(url, { method, headers, agent });
+    let response: IncomingMessage | undefined;
+    // Rejects at once: a request still waiting for its socket (a proxy tunnel) emits its error only
+    // once it has one.
+    const giveUp = (err: Error): void => {
+      clearTimeout(headersTimer);
+      response?.destroy(err);
+      request.destroy(err);
+      reject(err);
+    };
+    const onAbort = (): void => giveUp(abortReason(signal));
+    const stopListening = (): void => signal?.removeEventListener('abort', onAbort);
+    const headersTimer = setTimeout(() => giveUp(new Error(`no answer from the API server within ${headersTimeoutMs} ms`)), headersTimeoutMs);
+    request.on('response', (res) => {
+      clearTimeout(headersTimer);
+      response = res;
+      res.once('close', stopListening);
+      if (bodyTimeoutMs > 0) res.setTimeout(bodyTimeoutMs, () => res.destroy(new Error(`the API server sent nothing for ${bodyTimeoutMs} ms`)));
+      resolve(res);
+    });
+    // After the response has arrived, errors reach its body's reader; this settles the wait for headers.
+    request.on('error', (err) => {
+      clearTimeout(headersTimer);
+      if (response === undefined) stopListening();
+      reject(err);
+    });
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void writeBody(request, body);
+  });
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  return signal?.reason instanceof Error ? signal.reason : new DOMException('This operation was aborted', 'AbortError');
+}
+
+/** Writes piece by piece, waiting for the socket to drain in between (see RawBody.pieces). */
+async function writeBody(request: ClientRequest, body: Buffer | readonly Uint8Array[] | undefined): Promise<void> {
+  if (body === undefined || Buffer.isBuffer(body)) {
+    request.end(body);
+    return;
+  }
+  for (const piece of body) {
+    if (request.destroyed) return;
+    if (!request.write(piece)) await drained(request);
+  }
+  if (!request.destroyed) request.end();
+}
+
+function drained(request: ClientRequest): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      request.off('drain', done);
+      request.off('close', done);
+      resolve();
+    };
+    request.on('drain', done);
+    request.on('close', done);
+  });
+}
+
+async function readText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function isKubeConnection(config: KubeConnection | KubeConfig): config is KubeConnection {
