@@ -8,6 +8,7 @@
 // resync of a synced cluster costs (must be 0). Prints a Markdown table.
 // TM_BENCH_CONTROLLER_NODE_OPTIONS: Node/V8 options for the controller processes only; by default the
 // flags the chart runs the controller with (controller/src/node-flags.ts); printed with the results.
+// The controller gets the image's allocator settings (GLIBC_TUNABLES; TM_BENCH_GLIBC_TUNABLES='' for glibc's defaults).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,7 @@ import { installBundleCRDFromPath } from '../cluster/harness.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
 import { startController, TestKube, waitFor, type ControllerProcess } from '../integration/controller-support.ts';
 import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
-import { applyAll, bareBodies, debianPackage, compactEtcd, createNamespaces, expectedTarget, log, median, megabytes, seconds, waitForHash } from './support.ts';
+import { applyAll, bareBodies, debianPackage, compactEtcd, createNamespaces, expectedTarget, log, median, megabytes, seconds, tunablesPrefix, waitForHash, withBenchTunables } from './support.ts';
 
 const COUNTS = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const NAMESPACE_COUNTS = COUNTS.length > 0 ? COUNTS : [100, 1000];
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
       const name = `bench-${selector}`;
 
       // The controller runs during both measurements, so the API server carries the same watches.
-      controller ??= await startController(plane.kubeconfigPath, controllerArgs);
+      controller ??= await startController(plane.kubeconfigPath, controllerArgs, { env: withBenchTunables(process.env) });
       await waitFor('controller ready', () => controller!.ready());
 
       // 1. The bare loop: the same apply bodies (built by the core from the same Bundle), same concurrency,
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
     };
     const afterRollout = await settle(controller!);
     await controller!.stop();
-    controller = await startController(plane.kubeconfigPath, controllerArgs);
+    controller = await startController(plane.kubeconfigPath, controllerArgs, { env: withBenchTunables(process.env) });
     const restarted = await settle(controller);
     rows.push([`controller RSS after its rollouts (${created} targets)`, `${megabytes(afterRollout.rss)} (heap ${megabytes(afterRollout.heap)})`]);
     rows.push([`controller RSS after a restart and sync (${created} targets in the metadata cache)`, `${megabytes(restarted.rss)} (heap ${megabytes(restarted.heap)})`]);
@@ -155,7 +156,7 @@ async function main(): Promise<void> {
       },
     );
     log(`etcd with unrelated ConfigMaps ${megabytes(await compactEtcd(etcdUrl))}`);
-    controller = await startController(plane.kubeconfigPath, controllerArgs);
+    controller = await startController(plane.kubeconfigPath, controllerArgs, { env: withBenchTunables(process.env) });
     const withUnrelated = await settle(controller);
     rows.push([`controller RSS after a restart with ${UNRELATED_CONFIGMAPS} unrelated ${UNRELATED_SIZE / 1024} KB ConfigMaps`, `${megabytes(withUnrelated.rss)} (heap ${megabytes(withUnrelated.heap)})`]);
     rows.push(['API writes by that resync', String(withUnrelated.writes)]);
@@ -165,7 +166,7 @@ async function main(): Promise<void> {
 
     const command = `node test/bench/controller.bench.ts ${NAMESPACE_COUNTS.join(' ')}`;
     const nodeOptions = CONTROLLER_NODE_OPTIONS !== '' ? `TM_BENCH_CONTROLLER_NODE_OPTIONS='${CONTROLLER_NODE_OPTIONS}' ` : '';
-    process.stdout.write(`\nCommand: \`${nodeOptions}${command}\` (Node ${process.version}; etcd, kube-apiserver, controller and this bench share the machine's cores)\n\n`);
+    process.stdout.write(`\nCommand: \`${nodeOptions}${command}\` (the controller runs with ${tunablesPrefix().trim() || "glibc's default allocator settings"}; Node ${process.version}; etcd, kube-apiserver, controller and this bench share the machine's cores)\n\n`);
     process.stdout.write('| measurement | value |\n|---|---:|\n');
     for (const [what, value] of rows) process.stdout.write(`| ${what} | ${value} |\n`);
     if (restarted.writes !== 0 || withUnrelated.writes !== 0) {

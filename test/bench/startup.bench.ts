@@ -4,7 +4,8 @@
 //   node test/bench/startup.bench.ts [rounds]      (default 3; runs alternate between the two)
 // For each: the time from spawn until /readyz answers 200, and RSS (process_resident_memory_bytes)
 // as the median of samples over a few seconds of idling after the sync. Prints a Markdown table.
-// The controller processes run with the chart's V8 flags (controller/src/node-flags.ts).
+// The controller processes run with the chart's V8 flags and the image's allocator settings
+// (controller/src/node-flags.ts; TM_BENCH_GLIBC_TUNABLES='' for glibc's defaults).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { installBundleCRDFromPath, waitFor } from '../cluster/harness.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
 import { MAIN, startController } from '../integration/controller-support.ts';
 import { buildAll } from '../../scripts/build.ts';
+import { tunablesPrefix, withBenchTunables } from './support.ts';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const TRUST_NS = 'bench-trust';
@@ -47,7 +49,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, main] of variants) {
         const started = performance.now();
-        const proc = await startController(plane.kubeconfigPath, [`--trust-namespace=${TRUST_NS}`, '--leader-elect=false'], { main });
+        const proc = await startController(plane.kubeconfigPath, [`--trust-namespace=${TRUST_NS}`, '--leader-elect=false'], { main, env: withBenchTunables(process.env) });
         await waitFor('ready', async () => ((await proc.ready()) ? true : undefined), 60_000);
         const ready = performance.now() - started;
         await waitFor('queue empty', async () => ((await proc.metric('trust_manager_workqueue_depth')) === 0 ? true : undefined));
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
         process.stderr.write(`[bench] ${name}: ready ${ready.toFixed(0)} ms, idle RSS ${megabytes(median(samples))}\n`);
       }
     }
-    process.stdout.write(`\nCommand: \`node test/bench/startup.bench.ts ${ROUNDS}\` (Node ${process.version}, NODE_OPTIONS='${process.env.NODE_OPTIONS}'; medians of ${ROUNDS} runs)\n\n`);
+    process.stdout.write(`\nCommand: \`node test/bench/startup.bench.ts ${ROUNDS}\` (Node ${process.version}, the controller with ${tunablesPrefix()}NODE_OPTIONS='${process.env.NODE_OPTIONS}'; medians of ${ROUNDS} runs)\n\n`);
     process.stdout.write('| controller | spawn to ready | idle RSS |\n|---|---:|---:|\n');
     for (const [name, r] of results) process.stdout.write(`| ${name} | ${median(r.ready).toFixed(0)} ms | ${megabytes(median(r.rss))} |\n`);
   } finally {

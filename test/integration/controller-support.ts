@@ -55,9 +55,10 @@ export function fastLeaderElectionFlags(leaseNamespace: string): string[] {
   ];
 }
 
-export async function startController(kubeconfigPath: string, args: string[], options: { waitForPorts?: boolean; main?: string } = {}): Promise<ControllerProcess> {
+export async function startController(kubeconfigPath: string, args: string[], options: { waitForPorts?: boolean; main?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ControllerProcess> {
   const child = spawn(process.execPath, [options.main ?? MAIN, `--kubeconfig=${kubeconfigPath}`, '--metrics-port=0', '--readiness-probe-port=0', '--log-format=json', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.env !== undefined ? { env: options.env } : {}),
   });
   const logs: LogLine[] = [];
   const rawOutput: string[] = [];
