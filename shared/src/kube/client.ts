@@ -276,6 +276,7 @@ function exchange(url: URL, { method, headers, body, agent, signal, headersTimeo
     // once it has one.
     const giveUp = (err: Error): void => {
       clearTimeout(headersTimer);
+      stopListening();
       response?.destroy(err);
       request.destroy(err);
       reject(err);
