@@ -55,6 +55,8 @@ const ROUNDS = Number(args.rounds);
 const UNRELATED_CONFIGMAPS = Number(args.unrelated);
 const UNRELATED_SIZE = 100 * 1024;
 const TRUST_NS = 'sbs-trust';
+/** etcd's quota: 5,000 targets of 442 KiB are 2.2 GB per version, above etcd's default of 2 GiB. */
+const ETCD_QUOTA_BYTES = 8 * 1024 ** 3;
 /** This project's default --max-concurrent-writes: the bare loop runs at the same concurrency. */
 const CONCURRENCY = 32;
 const OURS_NODE_FLAGS = (process.env.TM_BENCH_CONTROLLER_NODE_OPTIONS ?? CONTROLLER_NODE_FLAGS.join(' ')).split(' ').filter((flag) => flag !== '');
@@ -155,7 +157,7 @@ async function main(): Promise<void> {
 
   const advertiseAddress = process.env.TM_LOCAL_ADDRESS || undefined;
   const etcdPort = await freePort();
-  const plane = await ControlPlane.start({ binDir: resolveBinDir(), etcdPort, startControllerManager: false, ...(advertiseAddress ? { advertiseAddress } : {}) });
+  const plane = await ControlPlane.start({ binDir: resolveBinDir(), etcdPort, startControllerManager: false, etcdQuotaBytes: ETCD_QUOTA_BYTES, ...(advertiseAddress ? { advertiseAddress } : {}) });
   const etcdUrl = `http://127.0.0.1:${etcdPort}`;
   const apiServerLog = join(plane.logDir, 'kube-apiserver.log');
   const running = new Set<Running>();

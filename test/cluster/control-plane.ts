@@ -33,6 +33,8 @@ export interface ControlPlaneOptions {
   workloads?: boolean;
   /** Serve the ClusterTrustBundle beta API (default true): false starts a plane of a cluster that lacks it. */
   clusterTrustBundles?: boolean;
+  /** etcd's space quota (its default is 2 GiB: 5,000 targets of 442 KiB and their next revision need more). */
+  etcdQuotaBytes?: number;
 }
 
 /** The ClusterTrustBundle beta API and its projected volume (Kubernetes 1.33+): gates and runtime-config. */
@@ -175,6 +177,7 @@ export class ControlPlane {
         `--initial-cluster=test=http://127.0.0.1:${peerPort}`,
         '--unsafe-no-fsync=true',
         '--log-level=warn',
+        ...(this.options.etcdQuotaBytes !== undefined ? [`--quota-backend-bytes=${this.options.etcdQuotaBytes}`] : []),
       ], join(this.logDir, 'etcd.log'));
       await this.waitReady(this.etcd, `${etcdServers}/health`, undefined, timeout);
     }
