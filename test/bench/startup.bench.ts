@@ -25,6 +25,7 @@ const TRUST_NS = 'bench-trust';
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 process.env.NODE_OPTIONS = CONTROLLER_NODE_FLAGS.join(' ');
+const CONTROLLER_ENV = withBenchTunables(process.env);
 
 async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'tm-startup-bench-'));
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, main] of variants) {
         const started = performance.now();
-        const proc = await startController(plane.kubeconfigPath, [`--trust-namespace=${TRUST_NS}`, '--leader-elect=false'], { main, env: withBenchTunables(process.env) });
+        const proc = await startController(plane.kubeconfigPath, [`--trust-namespace=${TRUST_NS}`, '--leader-elect=false'], { main, env: CONTROLLER_ENV });
         await waitFor('ready', async () => ((await proc.ready()) ? true : undefined), 60_000);
         const ready = performance.now() - started;
         await waitFor('queue empty', async () => ((await proc.metric('trust_manager_workqueue_depth')) === 0 ? true : undefined));

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { API_VERSION, FIELD_MANAGER, KIND, LEADER_ELECTION_LEASE_NAME } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
 import { Applier, type WriteRecord } from '@trust-manager/controller/kube/apply.ts';
-import { isConflict, KubeClient, RawBody } from '@trust-manager/shared/kube/client.ts';
+import { isConflict, KubeClient, RawBody, type KubeRequest } from '@trust-manager/shared/kube/client.ts';
 import { connectionFromKubeConfig } from '@trust-manager/shared/kube/kubeconfig.ts';
 import { EventRecorder } from '@trust-manager/controller/kube/events.ts';
 import { LeaderElector, type Lease } from '@trust-manager/controller/kube/leader-election.ts';
@@ -257,7 +257,7 @@ describe('events', () => {
 class LostAnswerClient extends KubeClient {
   loseNextPut = false;
 
-  override async json<T>(req: Parameters<KubeClient['json']>[0]): Promise<T> {
+  override async json<T>(req: KubeRequest): Promise<T> {
     const answer = await super.json<T>(req);
     if (req.method === 'PUT' && this.loseNextPut) {
       this.loseNextPut = false;

@@ -13,6 +13,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import { text as readText } from 'node:stream/consumers';
 import { sleep } from './backoff.ts';
 import { connectionFromKubeConfig, loadKubeConnection, type KubeConnection } from './kubeconfig.ts';
 
@@ -330,12 +331,6 @@ function drained(request: ClientRequest): Promise<void> {
     request.on('drain', done);
     request.on('close', done);
   });
-}
-
-async function readText(res: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of res as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function isKubeConnection(config: KubeConnection | KubeConfig): config is KubeConnection {
