@@ -28,6 +28,30 @@ test('CRLF line endings and spaces/tabs inside base64 are tolerated', () => {
   assert.deepEqual(blocks[0]!.bytes, BODY);
 });
 
+test("base64 bodies follow Go's StdEncoding: whitespace anywhere, padding mandatory and only at the end", () => {
+  const cases: Array<[body: string, decoded: string | undefined]> = [
+    ['QUJD', 'ABC'],
+    ['QUI=', 'AB'],
+    ['QQ==', 'A'],
+    ['QU\nJD\r\nRA==', 'ABCD'],
+    ['QUJD\tRA =\n=', 'ABCD'],
+    ['QQ=A', undefined], // padding before the end
+    ['Q===', undefined], // three padding characters
+    ['====', undefined],
+    ['QUJ', undefined], // not a multiple of four
+    ['QQ', undefined], // padding is not optional
+    ['QUJD-A==', undefined], // URL-safe alphabet
+    ['QUJD\u00e9A==', undefined], // a non-ASCII byte
+    ['QUJD\vRA==', undefined], // whitespace Go does not skip
+  ];
+  for (const [body, decoded] of cases) {
+    const blocks = decodePemBlocks(block('X', body) + block('END-MARKER'));
+    const got = blocks.length === 2 ? blocks[0]!.bytes.toString('latin1') : undefined;
+    assert.equal(got, decoded, JSON.stringify(body));
+    assert.equal(blocks.at(-1)!.type, 'END-MARKER');
+  }
+});
+
 test('malformed blocks are skipped silently and scanning continues', () => {
   const input = [
     `-----BEGIN CERTIFICATE-----\n${B64}\n`, // BEGIN without END before the next BEGIN
