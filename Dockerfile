@@ -70,14 +70,30 @@ COPY scripts/build.ts scripts/
 COPY shared/src shared/src
 COPY controller/src controller/src
 COPY webhook/src webhook/src
-RUN node scripts/build.ts --outdir /app
+RUN node scripts/build.ts --outdir /app \
+ && mkdir /compile-cache
+
+# V8's code cache of both entrypoints, made by the runtime image's own node, as the image's user and
+# with the chart's V8 flags: all three key the cache, and a process started otherwise ignores it.
+# Starting from it skips compiling the bundles: ready 20-40 ms sooner (docs/performance.md). A stage of
+# its own, so that what RUN leaves behind (/etc/hosts and the like) stays out of the image.
+FROM ${RUNTIME_IMAGE} AS code-cache
+COPY --from=build /app /app
+COPY --from=build --chown=65532:65532 /compile-cache /app/compile-cache
+USER 65532:65532
+ENV NODE_COMPILE_CACHE=/app/compile-cache
+RUN ["/nodejs/bin/node", "--max-semi-space-size=2", "/app/controller.js", "--help"]
+RUN ["/nodejs/bin/node", "--max-semi-space-size=1", "--optimize-for-size", "/app/webhook.js", "--help"]
 
 FROM ${RUNTIME_IMAGE} AS trust-manager
 ENV NODE_ENV=production
 # glibc hands large freed blocks back to the system (GLIBC_TUNABLES in controller/src/node-flags.ts).
 ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16384:glibc.malloc.trim_threshold=65536
+# Read only at run time (read-only root filesystem): nothing is written there.
+ENV NODE_COMPILE_CACHE=/app/compile-cache
 WORKDIR /app
 COPY --from=build /app /app
+COPY --from=code-cache --chown=65532:65532 /app/compile-cache /app/compile-cache
 USER 65532:65532
 # The distroless image's own entrypoint, stated here so that the chart's command matches it.
 ENTRYPOINT ["/nodejs/bin/node"]

@@ -1,10 +1,11 @@
 // The V8 flags the controller process runs with, in one place: the chart's container command, the
-// image's default command and the benchmark use them (tests compare). A 2 MB young-generation
+// image's default command, the image's code-cache run (V8 keys its code cache by the flags) and the
+// benchmarks use them (tests compare). A 2 MB young-generation
 // semi-space keeps RSS flat after rollouts of large targets: V8 keeps young-generation pages it grew
 // during a rollout (docs/performance.md, "Controller").
 export const CONTROLLER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
 
-// The webhook's, used the same way (chart command, benchmark). Admission bodies of up to 4 MiB are
+// The webhook's, used the same way (chart command, code-cache run, benchmark). Admission bodies of up to 4 MiB are
 // parsed into short-lived strings and objects: a 1 MB semi-space and --optimize-for-size keep V8 from
 // growing (and keeping) the heap for them; under sustained 200-certificate admissions RSS stayed near
 // 120 MB instead of nearly 300 MB (docs/performance.md, "Webhook").

@@ -1,7 +1,8 @@
 // Side by side: upstream trust-manager (Go, the pinned release built by test/cluster/build-upstream.sh)
 // and this project's controller (the compiled bundle the image runs, `pnpm build`, with the chart's V8
-// flags from controller/src/node-flags.ts), in turn on one private local control plane (etcd +
-// kube-apiserver), several rounds (A B A B), plus the bare server-side-apply loop as the floor.
+// flags from controller/src/node-flags.ts and the image's V8 code cache), in turn on one private local
+// control plane (etcd + kube-apiserver), several rounds (A B A B), plus the bare server-side-apply loop
+// as the floor.
 //   pnpm bench:side-by-side                       (= node test/bench/side-by-side.bench.ts)
 //   node test/bench/side-by-side.bench.ts --namespaces 1000,5000 --rounds 2 --unrelated 2000
 //   node test/bench/side-by-side.bench.ts --only ours     (skips upstream: a quick look at this project)
@@ -38,7 +39,7 @@ import { cleanEnvironment, ManagedProcess } from '../cluster/processes.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
 import { TestKube } from '../integration/controller-support.ts';
 import { buildAll } from '../../scripts/build.ts';
-import { anonymousBytes, applyAll, bareBodies, compactEtcd, cpuSeconds, createNamespaces, debianPackage, expectedTarget, log, median, megabytes, overridePrefix, rssBytes, seconds, tunablesPrefix, waitForHash, withBenchTunables } from './support.ts';
+import { anonymousBytes, applyAll, bareBodies, codeCachePrefix, compactEtcd, cpuSeconds, createNamespaces, debianPackage, expectedTarget, log, median, megabytes, imageCodeCache, overridePrefix, pollUntilReady, rssBytes, seconds, tunablesPrefix, waitForHash, withBenchTunables } from './support.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const { values: args } = parseArgs({
@@ -57,6 +58,8 @@ const UNRELATED_SIZE = 100 * 1024;
 const TRUST_NS = 'sbs-trust';
 /** etcd's quota: 5,000 targets of 442 KiB are 2.2 GB per version, above etcd's default of 2 GiB. */
 const ETCD_QUOTA_BYTES = 8 * 1024 ** 3;
+/** Above 1,000 targets of 442 KiB, etcd's revisions in /dev/shm would fill a 24 GB machine's memory. */
+const ETCD_ON_DISK = Math.max(...COUNTS) > 1000;
 /** This project's default --max-concurrent-writes: the bare loop runs at the same concurrency. */
 const CONCURRENCY = 32;
 const OURS_NODE_FLAGS = (process.env.TM_BENCH_CONTROLLER_NODE_OPTIONS ?? CONTROLLER_NODE_FLAGS.join(' ')).split(' ').filter((flag) => flag !== '');
@@ -153,11 +156,12 @@ async function main(): Promise<void> {
   const subjects: SubjectName[] = args.only === 'ours' ? ['ours'] : args.only === 'upstream' ? ['upstream'] : ['upstream', 'ours'];
   const distDir = join(workDir, 'dist');
   await buildAll(distDir);
+  const withCodeCache = subjects.includes('ours') ? imageCodeCache(join(distDir, 'controller.js'), OURS_NODE_FLAGS, workDir) : (env: NodeJS.ProcessEnv) => env;
   const upstreamBinary = subjects.includes('upstream') ? join(upstreamDirectory(), 'trust-manager') : '';
 
   const advertiseAddress = process.env.TM_LOCAL_ADDRESS || undefined;
   const etcdPort = await freePort();
-  const plane = await ControlPlane.start({ binDir: resolveBinDir(), etcdPort, startControllerManager: false, etcdQuotaBytes: ETCD_QUOTA_BYTES, ...(advertiseAddress ? { advertiseAddress } : {}) });
+  const plane = await ControlPlane.start({ binDir: resolveBinDir(), etcdPort, startControllerManager: false, etcdQuotaBytes: ETCD_QUOTA_BYTES, etcdOnDisk: ETCD_ON_DISK, ...(advertiseAddress ? { advertiseAddress } : {}) });
   const etcdUrl = `http://127.0.0.1:${etcdPort}`;
   const apiServerLog = join(plane.logDir, 'kube-apiserver.log');
   const running = new Set<Running>();
@@ -185,12 +189,9 @@ async function main(): Promise<void> {
       const proc =
         subject === 'upstream'
           ? new ManagedProcess(label, upstreamBinary, [...common, '--webhook-host=127.0.0.1', `--webhook-port=${await freePort()}`, `--webhook-certificate-dir=${tlsDir}`], logPath)
-          : new ManagedProcess(label, process.execPath, [...OURS_NODE_FLAGS, join(distDir, 'controller.js'), ...common], logPath, oursEnvironment());
-      const readyUrl = `http://127.0.0.1:${probePort}/readyz`;
-      for (;;) {
-        if (!proc.running) throw new Error(`${label} exited: ${readFileSync(logPath, 'utf8').slice(-2000)}`);
-        if ((await fetch(readyUrl).catch(() => undefined))?.status === 200) break;
-        await sleep(5);
+          : new ManagedProcess(label, process.execPath, [...OURS_NODE_FLAGS, join(distDir, 'controller.js'), ...common], logPath, withCodeCache(oursEnvironment()));
+      if (!(await pollUntilReady(`http://127.0.0.1:${probePort}/readyz`, () => proc.running))) {
+        throw new Error(`${label} exited: ${readFileSync(logPath, 'utf8').slice(-2000)}`);
       }
       const handle: Running = {
         pid: proc.child.pid!,
@@ -410,9 +411,9 @@ function printTable(samples: Map<SubjectName, Sample>, bare: Map<number, number[
   const flags = OURS_NODE_FLAGS.join(' ');
   process.stdout.write(
     `\nCommand: \`${overridePrefix('TM_BENCH_CONTROLLER_NODE_OPTIONS')}${overridePrefix('TM_BENCH_GLIBC_TUNABLES')}node test/bench/side-by-side.bench.ts --namespaces ${COUNTS.join(',')} --rounds ${ROUNDS} --unrelated ${UNRELATED_CONFIGMAPS}\`\n` +
-      `(upstream trust-manager ${UPSTREAM_VERSION}, Go; this project: \`${tunablesPrefix()}node ${flags} dist/controller.js\`, Node ${process.version}; medians of ${ROUNDS} rounds (range in brackets), A B A B; ` +
+      `(upstream trust-manager ${UPSTREAM_VERSION}, Go; this project: \`${tunablesPrefix()}${codeCachePrefix()}node ${flags} dist/controller.js\`, Node ${process.version}; medians of ${ROUNDS} rounds (range in brackets), A B A B; ` +
       `${certificateCount} certificates, PEM + JKS, ${[...bytesPerTarget.values()].map((b) => `${(b / 1024).toFixed(0)} KiB per target`)[0] ?? ''}; ` +
-      `etcd, kube-apiserver, both controllers and this bench share one machine)\n\n`,
+      `etcd${ETCD_ON_DISK ? ' (data on disk)' : ''}, kube-apiserver, both controllers and this bench share one machine)\n\n`,
   );
   process.stdout.write('| measurement | upstream | this project | this project / upstream |\n|---|---:|---:|---:|\n');
   for (const [what, a, b, better] of rows) process.stdout.write(`| ${what} | ${a?.text ?? ''} | ${b?.text ?? ''} | ${ratio(a, b, better)} |\n`);

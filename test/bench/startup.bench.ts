@@ -18,7 +18,7 @@ import { installBundleCRDFromPath, waitFor } from '../cluster/harness.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
 import { MAIN, startController } from '../integration/controller-support.ts';
 import { buildAll } from '../../scripts/build.ts';
-import { tunablesPrefix, withBenchTunables } from './support.ts';
+import { codeCachePrefix, imageCodeCache, pollUntilReady, tunablesPrefix, withBenchTunables } from './support.ts';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const TRUST_NS = 'bench-trust';
@@ -30,9 +30,11 @@ const CONTROLLER_ENV = withBenchTunables(process.env);
 async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'tm-startup-bench-'));
   await buildAll(join(workDir, 'dist'));
-  const variants: [string, string][] = [
-    ['compiled bundle (`node dist/controller.js`)', join(workDir, 'dist', 'controller.js')],
-    ['TypeScript sources (`node controller/src/main.ts`)', MAIN],
+  const bundle = join(workDir, 'dist', 'controller.js');
+  const withCodeCache = imageCodeCache(bundle, CONTROLLER_NODE_FLAGS, workDir);
+  const variants: [string, string, NodeJS.ProcessEnv][] = [
+    [`compiled bundle (\`${codeCachePrefix()}node dist/controller.js\`)`, bundle, withCodeCache(CONTROLLER_ENV)],
+    ['TypeScript sources (`node controller/src/main.ts`)', MAIN, CONTROLLER_ENV],
   ];
   const advertiseAddress = process.env.TM_LOCAL_ADDRESS || undefined;
   const plane = await ControlPlane.start({ binDir: resolveBinDir(), etcdPort: await freePort(), startControllerManager: false, ...(advertiseAddress ? { advertiseAddress } : {}) });
@@ -48,10 +50,12 @@ async function main(): Promise<void> {
     await client.close();
     const results = new Map<string, { ready: number[]; rss: number[] }>(variants.map(([name]) => [name, { ready: [], rss: [] }]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, main] of variants) {
+      for (const [name, main, env] of variants) {
         const started = performance.now();
-        const proc = await startController(plane.kubeconfigPath, [`--trust-namespace=${TRUST_NS}`, '--leader-elect=false'], { main, env: CONTROLLER_ENV });
-        await waitFor('ready', async () => ((await proc.ready()) ? true : undefined), 60_000);
+        const proc = await startController(plane.kubeconfigPath, [`--trust-namespace=${TRUST_NS}`, '--leader-elect=false'], { main, env });
+        let running = true;
+        void proc.exited.then(() => (running = false));
+        if (!(await pollUntilReady(`http://127.0.0.1:${proc.healthPort}/readyz`, () => running))) throw new Error(`${name} exited before it was ready`);
         const ready = performance.now() - started;
         await waitFor('queue empty', async () => ((await proc.metric('trust_manager_workqueue_depth')) === 0 ? true : undefined));
         const samples: number[] = [];

@@ -35,6 +35,8 @@ export interface ControlPlaneOptions {
   clusterTrustBundles?: boolean;
   /** etcd's space quota (its default is 2 GiB: 5,000 targets of 442 KiB and their next revision need more). */
   etcdQuotaBytes?: number;
+  /** etcd's data in the temporary directory on disk instead of /dev/shm: for data that would not fit in memory. */
+  etcdOnDisk?: boolean;
 }
 
 /** The ClusterTrustBundle beta API and its projected volume (Kubernetes 1.33+): gates and runtime-config. */
@@ -164,7 +166,7 @@ export class ControlPlane {
     if (!etcdServers) {
       const clientPort = this.options.etcdPort ?? (await freePort());
       const peerPort = await freePort();
-      const shm = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+      const shm = existsSync('/dev/shm') && this.options.etcdOnDisk !== true ? '/dev/shm' : tmpdir();
       this.etcdDataDir = mkdtempSync(join(shm, 'tm-etcd-'));
       etcdServers = `http://127.0.0.1:${clientPort}`;
       this.etcd = new ManagedProcess('etcd', this.binary('etcd'), [

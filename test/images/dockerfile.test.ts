@@ -93,7 +93,7 @@ describe('Dockerfile structure', () => {
   it('has the package stages, then the operator stages; the operator image is the default target', () => {
     assert.deepEqual(
       STAGES.map((s) => s.name),
-      ['debian-package', 'trust-pkg-debian', 'build', 'trust-manager'],
+      ['debian-package', 'trust-pkg-debian', 'build', 'code-cache', 'trust-manager'],
     );
   });
 
@@ -107,29 +107,56 @@ describe('Dockerfile structure', () => {
         ['debian-package', '${NODE_IMAGE}'],
         ['trust-pkg-debian', '${PACKAGE_BASE_IMAGE}'],
         ['build', '${NODE_IMAGE}'],
+        ['code-cache', '${RUNTIME_IMAGE}'],
         ['trust-manager', '${RUNTIME_IMAGE}'],
       ],
     );
   });
 
   it('runs both images as uid/gid 65532', () => {
-    for (const name of ['trust-pkg-debian', 'trust-manager']) {
+    for (const name of ['trust-pkg-debian', 'code-cache', 'trust-manager']) {
       assert.equal(last(stage(name), 'USER')?.args, '65532:65532', name);
     }
   });
 
-  it('operator image: node entrypoint, controller by default, compiled output under /app, nothing run in the runtime stage', () => {
+  it('operator image: node entrypoint, controller by default, compiled output under /app', () => {
     const s = stage('trust-manager');
     assert.deepEqual(last(s, 'ENTRYPOINT')?.words, ['/nodejs/bin/node']);
     assert.deepEqual(last(s, 'CMD')?.words, [...CONTROLLER_NODE_FLAGS, '/app/controller.js']);
     assert.equal(last(s, 'WORKDIR')?.args, '/app');
     const copies = s.instructions.filter((i) => i.op === 'COPY');
-    assert.deepEqual(copies.map((c) => [c.flags.from, ...c.words]), [['build', '/app', '/app']]);
+    assert.deepEqual(copies.map((c) => [c.flags.from, c.flags.chown, ...c.words]), [
+      ['build', undefined, '/app', '/app'],
+      ['code-cache', '65532:65532', '/app/compile-cache', '/app/compile-cache'],
+    ]);
+    assert.deepEqual(s.instructions.filter((i) => i.op === 'RUN'), [], 'nothing runs in the final stage: RUN would leave /etc/hosts and the like behind');
     assert.ok(s.instructions.some((i) => i.op === 'ENV' && i.args === 'NODE_ENV=production'));
+    assert.ok(s.instructions.some((i) => i.op === 'ENV' && i.args === 'NODE_COMPILE_CACHE=/app/compile-cache'));
     assert.ok(s.instructions.some((i) => i.op === 'ENV' && i.args === `GLIBC_TUNABLES=${GLIBC_TUNABLES}`), 'the allocator settings of node-flags.ts');
-    assert.deepEqual(s.instructions.filter((i) => i.op === 'RUN'), [], 'a distroless runtime has no shell to RUN with');
     const build = stage('build').instructions.filter((i) => i.op === 'RUN').at(-1);
-    assert.equal(build?.args, 'node scripts/build.ts --outdir /app');
+    assert.equal(build?.args.replace(/\s+/g, ' '), 'node scripts/build.ts --outdir /app && mkdir /compile-cache');
+  });
+
+  it("operator image: V8's code cache made by the runtime's node, as 65532, with exactly the flags the chart starts each entrypoint with", () => {
+    const s = stage('code-cache');
+    const copies = s.instructions.filter((i) => i.op === 'COPY');
+    assert.deepEqual(copies.map((c) => [c.flags.from, c.flags.chown, ...c.words]), [
+      ['build', undefined, '/app', '/app'],
+      ['build', '65532:65532', '/compile-cache', '/app/compile-cache'],
+    ]);
+    const runs = s.instructions.filter((i) => i.op === 'RUN');
+    assert.ok(runs.every((r) => r.args.startsWith('[')), 'a distroless runtime has no shell: exec form only');
+    assert.deepEqual(
+      runs.map((r) => r.words),
+      [
+        ['/nodejs/bin/node', ...CONTROLLER_NODE_FLAGS, '/app/controller.js', '--help'],
+        ['/nodejs/bin/node', ...WEBHOOK_NODE_FLAGS, '/app/webhook.js', '--help'],
+      ],
+    );
+    const position = (predicate: (i: Instruction) => boolean): number => s.instructions.findIndex(predicate);
+    const firstRun = position((i) => i.op === 'RUN');
+    assert.ok(position((i) => i.op === 'USER' && i.args === '65532:65532') < firstRun, 'made as the user that reads it');
+    assert.ok(position((i) => i.op === 'ENV' && i.args === 'NODE_COMPILE_CACHE=/app/compile-cache') < firstRun);
   });
 
   it('the chart starts both compiled entrypoints of the operator image', async () => {
@@ -149,7 +176,7 @@ describe('Dockerfile structure', () => {
       assert.equal(r.flags.mount, 'type=secret,id=build-ca');
       assert.match(r.args, /^NODE_EXTRA_CA_CERTS=\/run\/secrets\/build-ca (npm|pnpm) install /);
     }
-    assert.doesNotMatch(DOCKERFILE.replace(/^#.*$/gm, ''), /ca-certificates\/|NODE_EXTRA_CA_CERTS=(?!\/run\/secrets\/)|^\s*ENV .*CA/m);
+    assert.doesNotMatch(DOCKERFILE.replace(/^#.*$/gm, ''), /ca-certificates\/|NODE_EXTRA_CA_CERTS=(?!\/run\/secrets\/)|^\s*ENV .*(CA_|_CA\b|CERT)/m);
   });
 
   it('package image: copier entrypoint at /copier and /copyandmaybepause, package JSON at /debian-package', () => {

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { CONTROLLER_NODE_FLAGS, GLIBC_TUNABLES } from '@trust-manager/controller/node-flags.ts';
+import { CONTROLLER_NODE_FLAGS, GLIBC_TUNABLES, WEBHOOK_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
 import { WEBHOOK_PATH } from '@trust-manager/shared/api/constants.ts';
 import { freePort } from '@trust-manager/shared/testing/net.ts';
 import { container, controller, render, webhook } from '../chart/helm.ts';
@@ -21,6 +21,8 @@ import { readImages, type BuiltImages } from '../cluster/images.ts';
 
 const HOST_EXTRA_CA_DIR = '/usr/local/share/ca-certificates';
 const PACKAGE_JSON = '/debian-package/cert-manager-package-debian.json';
+/** V8's code cache in the operator image (the Dockerfile's NODE_COMPILE_CACHE). */
+const COMPILE_CACHE = '/app/compile-cache';
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 interface Package {
@@ -87,6 +89,7 @@ describe('operator image', () => {
     assert.deepEqual(config.Cmd, [...CONTROLLER_NODE_FLAGS, '/app/controller.js']);
     assert.ok(config.Env?.includes('NODE_ENV=production'));
     assert.ok(config.Env?.includes(`GLIBC_TUNABLES=${GLIBC_TUNABLES}`));
+    assert.ok(config.Env?.includes(`NODE_COMPILE_CACHE=${COMPILE_CACHE}`));
     const objects = await render();
     assert.deepEqual(container(controller(objects)).command, [...config.Entrypoint, ...config.Cmd]);
     const webhookCommand = container(webhook(objects)).command ?? [];
@@ -105,11 +108,16 @@ describe('operator image', () => {
     assert.deepEqual(executables.map((e) => e.path).filter((p) => !p.startsWith('/usr/lib/')), ['/nodejs/bin/node'], 'node is the only program');
   });
 
-  it('ships compiled JavaScript only: no TypeScript, tests, test helpers or caches', () => {
+  it("ships compiled JavaScript and V8's code cache of it only: no TypeScript, tests, test helpers or build caches", () => {
     const app = files('operator').filter((e) => e.path.startsWith('/app/'));
     const appFiles = app.filter((e) => e.kind === 'file').map((e) => e.path);
     assert.ok(appFiles.includes('/app/controller.js') && appFiles.includes('/app/webhook.js'));
-    assert.deepEqual(appFiles.filter((p) => !/\.js$|\.LEGAL\.txt$|^\/app\/package\.json$/.test(p)), [], 'only .js, licence notices and the module-type package.json');
+    const code = appFiles.filter((p) => !p.startsWith(`${COMPILE_CACHE}/`));
+    assert.deepEqual(code.filter((p) => !/\.js$|\.LEGAL\.txt$|^\/app\/package\.json$/.test(p)), [], 'only .js, licence notices and the module-type package.json');
+    // One directory per V8 flag set (controller, webhook), each for uid 65532.
+    const cacheDirectories = readdirSync(join(image('operator').rootfs, COMPILE_CACHE));
+    assert.equal(cacheDirectories.length, 2, cacheDirectories.join(' '));
+    for (const directory of cacheDirectories) assert.match(directory, /^v24\.\d+\.\d+-x64-[0-9a-f]{8}-65532$/);
     const all = files('operator').map((e) => e.path);
     assert.deepEqual(all.filter((p) => /\.tsx?$|\.(test|bench)\./.test(p)), []);
     assert.deepEqual(all.filter((p) => p.split('/').some((s) => ['testing', 'test', 'tests', '.npm', '.pnpm-store', '.cache', 'pnpm', '.local'].includes(s))), []);
@@ -188,11 +196,23 @@ describe('running the images (podman, read-only root filesystem)', () => {
     assert.match(w.stdout, /--webhook-certificate-dir/);
   });
 
+  it("both entrypoints start from the image's code cache with the chart's flags, and read every module from it", async () => {
+    for (const [flags, entrypoint] of [[CONTROLLER_NODE_FLAGS, '/app/controller.js'], [WEBHOOK_NODE_FLAGS, '/app/webhook.js']] as const) {
+      const run = await runImage(id('operator'), [...flags, entrypoint, '--help'], ['-e', 'NODE_DEBUG_NATIVE=COMPILE_CACHE']);
+      assert.equal(run.code, 0, run.stderr);
+      const verdicts = [...run.stderr.matchAll(/V8 code cache for ESM file:\/\/(\S+) was (\w+)/g)].map(([, file, verdict]) => [file!, verdict!] as const);
+      assert.ok(verdicts.some(([file]) => file === entrypoint), `${entrypoint} read from the cache:\n${run.stderr}`);
+      assert.ok(verdicts.length >= 3, 'the entrypoint and its chunks');
+      assert.deepEqual(verdicts.filter(([, verdict]) => verdict !== 'accepted'), [], run.stderr);
+    }
+  });
+
   it('runs as 65532 by default, and under an arbitrary UID with GID 0 (OpenShift restricted-v2)', async () => {
     const who = await runImage(id('operator'), ['-e', 'console.log(process.getuid(), process.getgid())']);
     assert.equal(who.stdout.trim(), '65532 65532', who.stderr);
     const openshift = await runImage(id('operator'), ['/app/controller.js', '--help'], ['--user', '1000680000:0']);
     assert.equal(openshift.code, 0, openshift.stderr);
+    assert.equal(openshift.stderr, '', 'a code cache made for another uid is ignored quietly');
   });
 
   it('the webhook serves admissions over TLS from the image', async () => {
