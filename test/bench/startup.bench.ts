@@ -5,7 +5,8 @@
 // For each: the time from spawn until /readyz answers 200, and RSS (process_resident_memory_bytes)
 // as the median of samples over a few seconds of idling after the sync. Prints a Markdown table.
 // The controller processes run with the chart's V8 flags and the image's allocator settings
-// (controller/src/node-flags.ts; TM_BENCH_GLIBC_TUNABLES='' for glibc's defaults).
+// (controller/src/node-flags.ts; TM_BENCH_GLIBC_TUNABLES='' for glibc's defaults), the bundle from a
+// fresh copy of a code cache made as the image makes it (TM_BENCH_COMPILE_CACHE=0: without).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,9 +33,10 @@ async function main(): Promise<void> {
   await buildAll(join(workDir, 'dist'));
   const bundle = join(workDir, 'dist', 'controller.js');
   const withCodeCache = imageCodeCache(bundle, CONTROLLER_NODE_FLAGS, workDir);
-  const variants: [string, string, NodeJS.ProcessEnv][] = [
-    [`compiled bundle (\`${codeCachePrefix()}node dist/controller.js\`)`, bundle, withCodeCache(CONTROLLER_ENV)],
-    ['TypeScript sources (`node controller/src/main.ts`)', MAIN, CONTROLLER_ENV],
+  // The environment of each start: the bundle gets a fresh copy of the image's code cache every time.
+  const variants: [string, string, () => NodeJS.ProcessEnv][] = [
+    [`compiled bundle (\`${codeCachePrefix()}node dist/controller.js\`)`, bundle, () => withCodeCache(CONTROLLER_ENV)],
+    ['TypeScript sources (`node controller/src/main.ts`)', MAIN, () => CONTROLLER_ENV],
   ];
   const advertiseAddress = process.env.TM_LOCAL_ADDRESS || undefined;
   const plane = await ControlPlane.start({ binDir: resolveBinDir(), etcdPort: await freePort(), startControllerManager: false, ...(advertiseAddress ? { advertiseAddress } : {}) });
@@ -50,7 +52,8 @@ async function main(): Promise<void> {
     await client.close();
     const results = new Map<string, { ready: number[]; rss: number[] }>(variants.map(([name]) => [name, { ready: [], rss: [] }]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, main, env] of variants) {
+      for (const [name, main, environment] of variants) {
+        const env = environment();
         const started = performance.now();
         const proc = await startController(plane.kubeconfigPath, [`--trust-namespace=${TRUST_NS}`, '--leader-elect=false'], { main, env });
         let running = true;

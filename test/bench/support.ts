@@ -1,6 +1,7 @@
 // What the controller benchmarks share: etcd compaction between phases, namespaces in bulk, waiting
 // for a rollout through a watch, the bare server-side-apply loop (the floor a controller is compared
-// with), and /proc readings that work for any process (Node or Go).
+// with), /proc readings that work for any process (Node or Go), the image's V8 code cache for our
+// controller, and polling readiness.
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';

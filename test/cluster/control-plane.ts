@@ -9,7 +9,7 @@ import { request as httpRequest } from 'node:http';
 import { freePort } from '@trust-manager/shared/testing/net.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCA, issueCertificate, createSigningKey, type CertificateAuthority } from './pki.ts';
-import { ManagedProcess } from './processes.ts';
+import { cleanEnvironment, ManagedProcess } from './processes.ts';
 
 export interface ControlPlaneOptions {
   binDir: string;
@@ -37,6 +37,8 @@ export interface ControlPlaneOptions {
   etcdQuotaBytes?: number;
   /** etcd's data in the temporary directory on disk instead of /dev/shm: for data that would not fit in memory. */
   etcdOnDisk?: boolean;
+  /** kube-apiserver's GOMEMLIMIT (e.g. '9GiB'): its Go heap grows to twice what it holds unless limited. */
+  apiServerMemoryLimit?: string;
 }
 
 /** The ClusterTrustBundle beta API and its projected volume (Kubernetes 1.33+): gates and runtime-config. */
@@ -243,7 +245,11 @@ export class ControlPlane {
   }
 
   private async startApiServer(timeout: number): Promise<void> {
-    this.apiServer = new ManagedProcess('kube-apiserver', this.binary('kube-apiserver'), this.apiServerArgs, join(this.logDir, 'kube-apiserver.log'));
+    const memoryLimit = this.options.apiServerMemoryLimit;
+    this.apiServer = new ManagedProcess('kube-apiserver', this.binary('kube-apiserver'), this.apiServerArgs, join(this.logDir, 'kube-apiserver.log'), {
+      ...cleanEnvironment(),
+      ...(memoryLimit !== undefined ? { GOMEMLIMIT: memoryLimit } : {}),
+    });
     await this.waitReady(this.apiServer, `${this.apiServerUrl}/readyz`, this.caPem, timeout);
   }
 
