@@ -168,8 +168,8 @@ export class ControlPlane {
     if (!etcdServers) {
       const clientPort = this.options.etcdPort ?? (await freePort());
       const peerPort = await freePort();
-      const shm = existsSync('/dev/shm') && this.options.etcdOnDisk !== true ? '/dev/shm' : tmpdir();
-      this.etcdDataDir = mkdtempSync(join(shm, 'tm-etcd-'));
+      const dataParent = existsSync('/dev/shm') && this.options.etcdOnDisk !== true ? '/dev/shm' : tmpdir();
+      this.etcdDataDir = mkdtempSync(join(dataParent, 'tm-etcd-'));
       etcdServers = `http://127.0.0.1:${clientPort}`;
       this.etcd = new ManagedProcess('etcd', this.binary('etcd'), [
         '--name=test',

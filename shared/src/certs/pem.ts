@@ -70,7 +70,7 @@ const STD_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  * Go base64.StdEncoding.Decode after removeSpacesAndTabs: spaces, tabs, \r and \n are ignored anywhere;
  * every other byte must be in the alphabet; padding is mandatory and only at the very end.
  * Returns undefined where Go returns an error. Checked with regular expressions rather than a byte
- * loop: they run as compiled code from the first call, which halves parsing a package at start-up.
+ * loop: they run as compiled code from the first call, which halves decoding the default package at start-up.
  */
 function decodeStdBase64(data: Buffer): Buffer | undefined {
   const significant = data.toString('latin1').replace(BASE64_IGNORED, '');
