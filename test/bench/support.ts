@@ -57,6 +57,8 @@ export function overridePrefix(name: string): string {
   return value === undefined ? '' : `${name}='${value}' `;
 }
 
+/** TM_BENCH_COMPILE_CACHE=0: our controller starts without a code cache. */
+const WITHOUT_CODE_CACHE = process.env.TM_BENCH_COMPILE_CACHE === '0';
 /**
  * V8's code cache of a compiled entrypoint, made the way the operator image makes it (the Dockerfile runs
  * `node <flags> <entrypoint> --help` once under NODE_COMPILE_CACHE). The returned function gives the
@@ -64,7 +66,7 @@ export function overridePrefix(name: string): string {
  * would write a warmer one back at exit. TM_BENCH_COMPILE_CACHE=0 starts without a cache.
  */
 export function imageCodeCache(entrypoint: string, nodeFlags: readonly string[], directory: string): (env: NodeJS.ProcessEnv) => NodeJS.ProcessEnv {
-  if (process.env.TM_BENCH_COMPILE_CACHE === '0') return (env) => env;
+  if (WITHOUT_CODE_CACHE) return (env) => env;
   const made = join(directory, 'compile-cache');
   const { NODE_OPTIONS: _options, ...env } = process.env;
   execFileSync(process.execPath, [...nodeFlags, entrypoint, '--help'], { env: { ...env, NODE_COMPILE_CACHE: made }, stdio: 'ignore' });
@@ -77,7 +79,7 @@ export function imageCodeCache(entrypoint: string, nodeFlags: readonly string[],
 }
 /** The same as a command line's prefix, for the tables the benchmarks print. */
 export function codeCachePrefix(): string {
-  return process.env.TM_BENCH_COMPILE_CACHE === '0' ? '' : "NODE_COMPILE_CACHE=<the image's> ";
+  return WITHOUT_CODE_CACHE ? '' : "NODE_COMPILE_CACHE=<the image's> ";
 }
 
 /**
