@@ -35,8 +35,8 @@ const TRUST_NS = 'bench-trust';
 const UNRELATED_CONFIGMAPS = 2000;
 const UNRELATED_SIZE = 100 * 1024;
 const CONTROLLER_NODE_OPTIONS = process.env.TM_BENCH_CONTROLLER_NODE_OPTIONS ?? CONTROLLER_NODE_FLAGS.join(' ');
+const CONTROLLER_FLAGS = CONTROLLER_NODE_OPTIONS.split(' ').filter(Boolean);
 // The controller processes inherit the environment; nothing else here is a Node process.
-if (CONTROLLER_NODE_OPTIONS !== '') process.env.NODE_OPTIONS = CONTROLLER_NODE_OPTIONS;
 const CONTROLLER_ENV = withBenchTunables(process.env);
 
 const rows: Array<[string, string]> = [];
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       const name = `bench-${selector}`;
 
       // The controller runs during both measurements, so the API server carries the same watches.
-      controller ??= await startController(plane.kubeconfigPath, controllerArgs, { env: CONTROLLER_ENV });
+      controller ??= await startController(plane.kubeconfigPath, controllerArgs, { env: CONTROLLER_ENV, nodeFlags: CONTROLLER_FLAGS });
       await waitFor('controller ready', () => controller!.ready());
 
       // 1. The bare loop: the same apply bodies (built by the core from the same Bundle), same concurrency,
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     };
     const afterRollout = await settle(controller!);
     await controller!.stop();
-    controller = await startController(plane.kubeconfigPath, controllerArgs, { env: CONTROLLER_ENV });
+    controller = await startController(plane.kubeconfigPath, controllerArgs, { env: CONTROLLER_ENV, nodeFlags: CONTROLLER_FLAGS });
     const restarted = await settle(controller);
     rows.push([`controller RSS after its rollouts (${created} targets)`, `${megabytes(afterRollout.rss)} (heap ${megabytes(afterRollout.heap)})`]);
     rows.push([`controller RSS after a restart and sync (${created} targets in the metadata cache)`, `${megabytes(restarted.rss)} (heap ${megabytes(restarted.heap)})`]);
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
       },
     );
     log(`etcd with unrelated ConfigMaps ${megabytes(await compactEtcd(etcdUrl))}`);
-    controller = await startController(plane.kubeconfigPath, controllerArgs, { env: CONTROLLER_ENV });
+    controller = await startController(plane.kubeconfigPath, controllerArgs, { env: CONTROLLER_ENV, nodeFlags: CONTROLLER_FLAGS });
     const withUnrelated = await settle(controller);
     rows.push([`controller RSS after a restart with ${UNRELATED_CONFIGMAPS} unrelated ${UNRELATED_SIZE / 1024} KB ConfigMaps`, `${megabytes(withUnrelated.rss)} (heap ${megabytes(withUnrelated.heap)})`]);
     rows.push(['API writes by that resync', String(withUnrelated.writes)]);

@@ -25,7 +25,6 @@ const ROUNDS = Number(process.argv[2] ?? 3);
 const TRUST_NS = 'bench-trust';
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
-process.env.NODE_OPTIONS = CONTROLLER_NODE_FLAGS.join(' ');
 const CONTROLLER_ENV = withBenchTunables(process.env);
 
 async function main(): Promise<void> {
@@ -55,7 +54,7 @@ async function main(): Promise<void> {
       for (const [name, main, environment] of variants) {
         const env = environment();
         const started = performance.now();
-        const proc = await startController(plane.kubeconfigPath, [`--trust-namespace=${TRUST_NS}`, '--leader-elect=false'], { main, env });
+        const proc = await startController(plane.kubeconfigPath, [`--trust-namespace=${TRUST_NS}`, '--leader-elect=false'], { main, env, nodeFlags: CONTROLLER_NODE_FLAGS });
         let running = true;
         void proc.exited.then(() => (running = false));
         if (!(await pollUntilReady(`http://127.0.0.1:${proc.healthPort}/readyz`, () => running))) throw new Error(`${name} exited before it was ready`);
@@ -72,7 +71,7 @@ async function main(): Promise<void> {
         process.stderr.write(`[bench] ${name}: ready ${ready.toFixed(0)} ms, idle RSS ${megabytes(median(samples))}\n`);
       }
     }
-    process.stdout.write(`\nCommand: \`node test/bench/startup.bench.ts ${ROUNDS}\` (Node ${process.version}, the controller with ${tunablesPrefix()}NODE_OPTIONS='${process.env.NODE_OPTIONS}'; medians of ${ROUNDS} runs)\n\n`);
+    process.stdout.write(`\nCommand: \`node test/bench/startup.bench.ts ${ROUNDS}\` (Node ${process.version}, the controller run as \`${tunablesPrefix()}node ${CONTROLLER_NODE_FLAGS.join(' ')} <entrypoint>\`; medians of ${ROUNDS} runs)\n\n`);
     process.stdout.write('| controller | spawn to ready | idle RSS |\n|---|---:|---:|\n');
     for (const [name, r] of results) process.stdout.write(`| ${name} | ${median(r.ready).toFixed(0)} ms | ${megabytes(median(r.rss))} |\n`);
   } finally {

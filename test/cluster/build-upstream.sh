@@ -4,6 +4,9 @@
 #   ~/.cache/trust-manager-ts/upstream/trust-manager-<version>/{trust-manager,trust.cert-manager.io_bundles.yaml}
 # A warm cache costs nothing; a cold build prints how long it took.
 # Usage: build-upstream.sh                 build what is missing, print the directory on the last line
+#        build-upstream.sh --image         also an image of the binary for the test node (the pods
+#                                          benchmark runs it side by side with ours), its OCI archive
+#                                          on the last line: localhost/upstream-trust-manager:<version>
 #        UPSTREAM_REBUILD=1 build-upstream.sh  rebuild (the Go module and build caches are reused)
 set -euo pipefail
 
@@ -34,4 +37,25 @@ if [ ! -x "$OUT/trust-manager" ] || [ ! -f "$OUT/$CRD" ]; then
   log "built trust-manager $UPSTREAM_VERSION in $(( $(date +%s) - start ))s"
 fi
 
-echo "$OUT"
+if [ "${1:-}" != --image ]; then echo "$OUT"; exit 0; fi
+
+# The image: the static binary alone, run as 65532 (upstream's distroless base adds CA certificates,
+# /etc/passwd and tzdata, which its controller does not read). Built with the private containers
+# storage of images/build.sh, which has run before (with-cluster.sh builds our images first).
+IMAGE="localhost/upstream-trust-manager:$UPSTREAM_VERSION"
+ARCHIVE="$OUT/image.oci.tar"
+if [ ! -s "$ARCHIVE" ] || [ "$OUT/trust-manager" -nt "$ARCHIVE" ]; then
+  images="${TM_CACHE:-$HOME/.cache/trust-manager-ts}/images"
+  [ -f "$images/containers.conf" ] || { log "no $images/containers.conf: run bash images/build.sh first"; exit 1; }
+  export CONTAINERS_CONF="$images/containers.conf" CONTAINERS_STORAGE_CONF="$images/storage.conf"
+  container="$(buildah from scratch)"
+  buildah copy --chmod 0555 "$container" "$OUT/trust-manager" /trust-manager >/dev/null
+  buildah config --entrypoint '["/trust-manager"]' --user 65532:65532 "$container"
+  buildah commit -q "$container" "$IMAGE" >/dev/null
+  buildah rm "$container" >/dev/null
+  rm -f "$ARCHIVE.tmp"
+  podman save -q --format oci-archive -o "$ARCHIVE.tmp" "$IMAGE"
+  mv "$ARCHIVE.tmp" "$ARCHIVE"
+  log "built image $IMAGE"
+fi
+echo "$ARCHIVE"

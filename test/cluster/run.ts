@@ -3,7 +3,8 @@
 //   node test/cluster/run.ts -- node --test test/integration/*.test.ts
 // The command gets KUBECONFIG, TM_KUBECONFIG, TM_TESTBIN_DIR and TM_LOCAL_ADDRESS.
 // With TM_NODE=1 the plane also runs a kubelet node (test/cluster/node.ts) with the images listed in
-// $TM_IMAGES_DIR/images.json imported; the command then also gets TM_NODE_NAME and TM_IMAGES_DIR.
+// $TM_IMAGES_DIR/images.json imported (and $TM_UPSTREAM_IMAGE_ARCHIVE, when set); the command then also
+// gets TM_NODE_NAME and TM_IMAGES_DIR.
 import { spawn } from 'node:child_process';
 import { ControlPlane } from './control-plane.ts';
 import { resolveBinDir } from './testbin.ts';
@@ -34,12 +35,13 @@ let node: KubeletNode | undefined;
 if (withNode) {
   const nodeStarted = Date.now();
   const images = readImages();
-  node = await KubeletNode.start({ plane, binDir, imageArchives: allImages(images).map((i) => i.archive), pauseImage: images.pause.ref }).catch(async (err: Error) => {
+  const archives = [...allImages(images).map((i) => i.archive), ...(process.env.TM_UPSTREAM_IMAGE_ARCHIVE ? [process.env.TM_UPSTREAM_IMAGE_ARCHIVE] : [])];
+  node = await KubeletNode.start({ plane, binDir, imageArchives: archives, pauseImage: images.pause.ref }).catch(async (err: Error) => {
     console.error(`[cluster] ${err.message}`);
     await plane.stop();
     process.exit(1);
   });
-  console.error(`[cluster] node ${NODE_NAME} Ready in ${Date.now() - nodeStarted} ms (images imported: ${allImages(images).map((i) => i.ref).join(', ')})`);
+  console.error(`[cluster] node ${NODE_NAME} Ready in ${Date.now() - nodeStarted} ms (images imported: ${archives.join(', ')})`);
 }
 
 const env = {

@@ -8,6 +8,7 @@
 #
 # TM_NODE=1 adds a real kubelet node (containerd, runc, CNI bridge, kube-scheduler) that runs pods of the
 # images built by images/build.sh, imported under the chart's default names (docs/test-cluster.md).
+# TM_UPSTREAM_IMAGE=1 imports an image of upstream trust-manager too (test/cluster/build-upstream.sh --image).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LOCAL_ADDRESS="${TM_NETNS_ADDRESS:-10.200.0.1}"
@@ -16,6 +17,7 @@ if [ "${TM_NODE:-}" = 1 ]; then
   TM_TESTBIN_DIR="$(bash "$here/build-testbin.sh" --node | tail -n1)"
   if [ -z "${TM_IMAGES_DIR:-}" ]; then TM_IMAGES_DIR="$(bash "$here/../../images/build.sh" | tail -n1)"; fi
   export TM_IMAGES_DIR
+  if [ "${TM_UPSTREAM_IMAGE:-}" = 1 ]; then TM_UPSTREAM_IMAGE_ARCHIVE="$(bash "$here/build-upstream.sh" --image | tail -n1)"; export TM_UPSTREAM_IMAGE_ARCHIVE; fi
 else
   TM_TESTBIN_DIR="$(bash "$here/build-testbin.sh" | tail -n1)"
 fi

@@ -55,8 +55,9 @@ export function fastLeaderElectionFlags(leaseNamespace: string): string[] {
   ];
 }
 
-export async function startController(kubeconfigPath: string, args: string[], options: { waitForPorts?: boolean; main?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ControllerProcess> {
-  const child = spawn(process.execPath, [options.main ?? MAIN, `--kubeconfig=${kubeconfigPath}`, '--metrics-port=0', '--readiness-probe-port=0', '--log-format=json', ...args], {
+/** `nodeFlags` go on node's command line: V8 flags such as --no-maglev are not allowed in NODE_OPTIONS. */
+export async function startController(kubeconfigPath: string, args: string[], options: { waitForPorts?: boolean; main?: string; env?: NodeJS.ProcessEnv; nodeFlags?: readonly string[] } = {}): Promise<ControllerProcess> {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.main ?? MAIN, `--kubeconfig=${kubeconfigPath}`, '--metrics-port=0', '--readiness-probe-port=0', '--log-format=json', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.env !== undefined ? { env: options.env } : {}),
   });

@@ -7,7 +7,7 @@ import { RELEASE_NAMESPACE } from '../e2e/support/journeys.ts';
 export const CONTROLLER = 'trust-manager';
 export const WEBHOOK = 'trust-manager-webhook';
 
-const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+export const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
 /** The pods of a Deployment (by its `app` label) that are not being deleted. */
 export async function livePods(cluster: TestCluster, app: string, namespace = RELEASE_NAMESPACE): Promise<V1Pod[]> {

@@ -16,6 +16,8 @@ import { waitFor } from '../../cluster/harness.ts';
 import { REPO_ROOT } from './trust-manager.ts';
 
 export const UPSTREAM_VERSION = 'v0.24.0';
+/** The image `test/cluster/build-upstream.sh --image` builds of that binary (the test node imports it with TM_UPSTREAM_IMAGE=1). */
+export const UPSTREAM_IMAGE = `localhost/upstream-trust-manager:${UPSTREAM_VERSION}`;
 const CRD_FILE = 'trust.cert-manager.io_bundles.yaml';
 
 /** The directory build-upstream.sh fills: the binary and the release's Bundle CRD. */
