@@ -39,6 +39,14 @@ describe('pnpm build', () => {
     assert.deepEqual(files.filter((f) => !/\.js$|\.LEGAL\.txt$|^package\.json$|^chunks$/.test(f)), []);
   });
 
+  it('writes ASCII only: V8 holds a script with any other character as two-byte text, twice the memory', () => {
+    const files = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+    for (const file of files) {
+      const offending = /[\x80-\xff]/.exec(readFileSync(join(dist, file), 'latin1'));
+      assert.equal(offending, null, `${file}: a non-ASCII byte at ${offending?.index}`);
+    }
+  });
+
   it('starts the controller and the webhook without node_modules', async () => {
     const controller = await node(root, [join(dist, 'controller.js'), '--help']);
     assert.equal(controller.code, 0, controller.stderr);

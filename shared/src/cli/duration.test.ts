@@ -8,6 +8,9 @@ test('parses Go durations', () => {
   assert.equal(parseGoDuration('1.5h'), 5_400_000);
   assert.equal(parseGoDuration('500ms'), 500);
   assert.equal(parseGoDuration('250us'), 0.25);
+  assert.equal(parseGoDuration('250\u00b5s'), 0.25, 'micro sign');
+  assert.equal(parseGoDuration('250\u03bcs'), 0.25, 'Greek small letter mu');
+  assert.equal(parseGoDuration('1m250\u00b5s'), 60_000.25);
   assert.equal(parseGoDuration('0'), 0);
   assert.equal(parseGoDuration('-2s'), -2000);
   assert.equal(parseGoDuration('.5s'), 500);
