@@ -35,13 +35,14 @@ let node: KubeletNode | undefined;
 if (withNode) {
   const nodeStarted = Date.now();
   const images = readImages();
-  const archives = [...allImages(images).map((i) => i.archive), ...(process.env.TM_UPSTREAM_IMAGE_ARCHIVE ? [process.env.TM_UPSTREAM_IMAGE_ARCHIVE] : [])];
+  const upstream = process.env.TM_UPSTREAM_IMAGE_ARCHIVE ? [process.env.TM_UPSTREAM_IMAGE_ARCHIVE] : [];
+  const archives = [...allImages(images).map((i) => i.archive), ...upstream];
   node = await KubeletNode.start({ plane, binDir, imageArchives: archives, pauseImage: images.pause.ref }).catch(async (err: Error) => {
     console.error(`[cluster] ${err.message}`);
     await plane.stop();
     process.exit(1);
   });
-  console.error(`[cluster] node ${NODE_NAME} Ready in ${Date.now() - nodeStarted} ms (images imported: ${archives.join(', ')})`);
+  console.error(`[cluster] node ${NODE_NAME} Ready in ${Date.now() - nodeStarted} ms (images imported: ${[...allImages(images).map((i) => i.ref), ...upstream].join(', ')})`);
 }
 
 const env = {
