@@ -19,21 +19,20 @@ import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testin
 import { Applier } from '@trust-manager/controller/kube/apply.ts';
 import { KubeClient } from '@trust-manager/shared/kube/client.ts';
 import type { KubeObject } from '@trust-manager/controller/kube/object.ts';
-import { BUNDLES, CONFIGMAPS, resourcePath } from '@trust-manager/shared/kube/resource.ts';
+import { BUNDLES, CONFIGMAPS } from '@trust-manager/shared/kube/resource.ts';
 import { forEachBounded } from '@trust-manager/controller/reconciler.ts';
 import { ControlPlane, freePort } from '../cluster/control-plane.ts';
 import { installBundleCRDFromPath } from '../cluster/harness.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
 import { startController, TestKube, waitFor, type ControllerProcess } from '../integration/controller-support.ts';
 import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
-import { applyAll, bareBodies, debianPackage, compactEtcd, createNamespaces, expectedTarget, log, median, megabytes, seconds, tunablesPrefix, waitForHash, withBenchTunables } from './support.ts';
+import { applyAll, bareBodies, debianPackage, compactEtcd, createNamespaces, createUnrelatedConfigMaps, UNRELATED_SIZE, expectedTarget, log, median, megabytes, seconds, tunablesPrefix, waitForHash, withBenchTunables } from './support.ts';
 
 const COUNTS = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const NAMESPACE_COUNTS = COUNTS.length > 0 ? COUNTS : [100, 1000];
 const CONCURRENCY = 32;
 const TRUST_NS = 'bench-trust';
 const UNRELATED_CONFIGMAPS = 2000;
-const UNRELATED_SIZE = 100 * 1024;
 const CONTROLLER_NODE_OPTIONS = process.env.TM_BENCH_CONTROLLER_NODE_OPTIONS ?? CONTROLLER_NODE_FLAGS.join(' ');
 const CONTROLLER_FLAGS = CONTROLLER_NODE_OPTIONS.split(' ').filter(Boolean);
 // The controller processes inherit the environment; nothing else here is a Node process.
@@ -145,17 +144,7 @@ async function main(): Promise<void> {
     rows.push(['API writes by the resync of a synced cluster (restart)', String(restarted.writes)]);
     await controller.stop();
 
-    const unrelatedNamespaces = Array.from({ length: 10 }, (_, i) => `bench-unrelated-${i}`);
-    await createNamespaces(client, unrelatedNamespaces, {});
-    const filler = 'x'.repeat(UNRELATED_SIZE);
-    await forEachBounded(
-      Array.from({ length: UNRELATED_CONFIGMAPS }, (_, i) => i),
-      CONCURRENCY,
-      new AbortController().signal,
-      async (i) => {
-        await client.json({ method: 'POST', path: resourcePath(CONFIGMAPS, { namespace: unrelatedNamespaces[i % 10] }), body: { metadata: { name: `unrelated-${i}` }, data: { blob: filler } } });
-      },
-    );
+    await createUnrelatedConfigMaps(client, 'bench-unrelated', UNRELATED_CONFIGMAPS, CONCURRENCY);
     log(`etcd with unrelated ConfigMaps ${megabytes(await compactEtcd(etcdUrl))}`);
     controller = await startController(plane.kubeconfigPath, controllerArgs, { env: CONTROLLER_ENV, nodeFlags: CONTROLLER_FLAGS });
     const withUnrelated = await settle(controller);

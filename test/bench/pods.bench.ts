@@ -11,7 +11,6 @@
 // been written to N namespaces, and after a restart with those targets synced (and --unrelated 100 KB
 // ConfigMaps in the cluster). Prints a Markdown table.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import https from 'node:https';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,9 +23,12 @@ import { CHART_DIR } from '../e2e/support/trust-manager.ts';
 import { UPSTREAM_IMAGE, UPSTREAM_VERSION } from '../e2e/support/upstream.ts';
 import { RELEASE, RELEASE_NAMESPACE as NAMESPACE, bundle, kubectlApply } from '../e2e/support/journeys.ts';
 import { CONTROLLER, WEBHOOK, isReady, livePods, rolledOut } from '../pods/support.ts';
-import { pollUntilReady } from './support.ts';
+import { createNamespaces, createUnrelatedConfigMaps, pollUntilReady, UNRELATED_SIZE } from './support.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
-import { BUNDLE_LABEL } from '@trust-manager/shared/api/constants.ts';
+import { BUNDLE_LABEL, LEADER_ELECTION_LEASE_NAME } from '@trust-manager/shared/api/constants.ts';
+import { KubeClient } from '@trust-manager/shared/kube/client.ts';
+import { CONFIGMAPS, resourcePath } from '@trust-manager/shared/kube/resource.ts';
+import { ACCEPT_METADATA_LIST } from '@trust-manager/controller/kube/reflector.ts';
 
 const { values: args, positionals } = parseArgs({
   options: { upstream: { type: 'boolean', default: false }, unrelated: { type: 'string', default: '0' } },
@@ -35,7 +37,6 @@ const { values: args, positionals } = parseArgs({
 const COUNT = Number(positionals[0] ?? 1000);
 const UNRELATED = Number(args.unrelated);
 const UPSTREAM_DEPLOYMENT = 'upstream-trust-manager';
-const LEASE = 'trust-manager-leader-election';
 const PROBE_PORT = 6060;
 
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
@@ -87,22 +88,9 @@ async function settledMemory(pod: V1Pod, samples = 7): Promise<Memory> {
 
 /** Counts a Bundle's ConfigMap targets from their metadata only (the targets themselves are large). */
 async function countTargets(bundleName: string): Promise<number> {
-  const options: https.RequestOptions = {};
-  await cluster.kubeConfig.applyToHTTPSOptions(options);
-  const server = new URL(cluster.kubeConfig.getCurrentCluster()!.server);
-  const path = `/api/v1/configmaps?labelSelector=${encodeURIComponent(`${BUNDLE_LABEL}=${bundleName}`)}`;
-  const body = await new Promise<string>((resolve, reject) => {
-    const req = https.request({ ...options, hostname: server.hostname, port: server.port, path, headers: { ...options.headers, accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve(text));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  const list = await client.json<{ items: unknown[] | null }>({ path: resourcePath(CONFIGMAPS), query: { labelSelector: `${BUNDLE_LABEL}=${bundleName}` }, accept: ACCEPT_METADATA_LIST });
   // An empty PartialObjectMetadataList comes back with "items": null.
-  return ((JSON.parse(body) as { items: unknown[] | null }).items ?? []).length;
+  return (list.items ?? []).length;
 }
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -110,6 +98,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 const cluster = await useCluster();
 const images = readImages();
+const client = KubeClient.load(cluster.kubeconfigPath);
 const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
 const apps = cluster.kubeConfig.makeApiClient(AppsV1Api);
 const leases = cluster.kubeConfig.makeApiClient(CoordinationV1Api);
@@ -139,7 +128,7 @@ async function start(deployment: string): Promise<Started> {
   const pod = await waitFor(`the pod of ${deployment} Ready`, async () => (await livePods(cluster, deployment)).find(isReady), 120_000);
   const podReadyMs = Date.now() - started;
   await waitFor(`${pod.metadata!.name} holding the Lease`, async () =>
-    (await leases.readNamespacedLease({ name: LEASE, namespace: NAMESPACE })).spec?.holderIdentity?.startsWith(pod.metadata!.name!), 60_000);
+    (await leases.readNamespacedLease({ name: LEADER_ELECTION_LEASE_NAME, namespace: NAMESPACE })).spec?.holderIdentity?.startsWith(pod.metadata!.name!), 60_000);
   return { pod, readyzMs, podReadyMs };
 }
 
@@ -225,20 +214,11 @@ await rolledOut(cluster, WEBHOOK);
 const installMs = Date.now() - installStarted;
 log(`pods Ready; image ${images.operator.ref}`);
 
-const names = Array.from({ length: COUNT }, (_, i) => `pods-bench-${i}`);
-for (let i = 0; i < names.length; i += 25) {
-  await Promise.all(names.slice(i, i + 25).map((name) => core.createNamespace({ body: { metadata: { name, labels: { 'pods-bench': 'yes' } } } })));
-}
+await createNamespaces(client, Array.from({ length: COUNT }, (_, i) => `pods-bench-${i}`), { 'pods-bench': 'yes' });
 log(`${COUNT} namespaces created`);
 if (UNRELATED > 0) {
-  const unrelatedNamespaces = Array.from({ length: 10 }, (_, i) => `pods-bench-unrelated-${i}`);
-  for (const name of unrelatedNamespaces) await core.createNamespace({ body: { metadata: { name } } });
-  const filler = 'x'.repeat(100 * 1024);
-  for (let i = 0; i < UNRELATED; i += 25) {
-    await Promise.all(Array.from({ length: Math.min(25, UNRELATED - i) }, (_, j) =>
-      core.createNamespacedConfigMap({ namespace: unrelatedNamespaces[(i + j) % 10]!, body: { metadata: { name: `unrelated-${i + j}` }, data: { blob: filler } } })));
-  }
-  log(`${UNRELATED} unrelated 100 KB ConfigMaps created`);
+  await createUnrelatedConfigMaps(client, 'pods-bench-unrelated', UNRELATED, 25);
+  log(`${UNRELATED} unrelated ${UNRELATED_SIZE / 1024} KB ConfigMaps created`);
 }
 
 await scale(CONTROLLER, 0);
@@ -264,7 +244,7 @@ const memoryRows = (what: string, pick: (f: SubjectFigures) => Memory): string[]
   row(`${what}: rss (anonymous)`, (f) => mb(pick(f).rss), (f) => pick(f).rss),
   row(`${what}: working set (\`kubectl top\`)`, (f) => mb(pick(f).workingSet), (f) => pick(f).workingSet),
 ];
-const unrelatedNote = UNRELATED ? `, ${UNRELATED} unrelated 100 KB ConfigMaps in the cluster throughout` : '';
+const unrelatedNote = UNRELATED ? `, ${UNRELATED} unrelated ${UNRELATED_SIZE / 1024} KB ConfigMaps in the cluster throughout` : '';
 
 console.log(`\n\`${command}\`\n`);
 console.log(`helm install to all pods Ready (1 controller, 2 webhook; the stand-in cert-manager issues the webhook certificate): ${seconds(installMs)}\n`);

@@ -29,7 +29,7 @@ import { Applier } from '@trust-manager/controller/kube/apply.ts';
 import { KubeClient, type KubeRequest } from '@trust-manager/shared/kube/client.ts';
 import { loadKubeConnection } from '@trust-manager/shared/kube/kubeconfig.ts';
 import type { Readable } from 'node:stream';
-import { BUNDLES, CONFIGMAPS, resourcePath } from '@trust-manager/shared/kube/resource.ts';
+import { BUNDLES, CONFIGMAPS } from '@trust-manager/shared/kube/resource.ts';
 import { forEachBounded } from '@trust-manager/controller/reconciler.ts';
 import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
 import { ControlPlane, freePort } from '../cluster/control-plane.ts';
@@ -39,7 +39,7 @@ import { cleanEnvironment, ManagedProcess } from '../cluster/processes.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
 import { TestKube } from '../integration/controller-support.ts';
 import { buildAll } from '../../scripts/build.ts';
-import { anonymousBytes, applyAll, bareBodies, codeCachePrefix, compactEtcd, cpuSeconds, createNamespaces, debianPackage, expectedTarget, log, median, megabytes, imageCodeCache, overridePrefix, pollUntilReady, rssBytes, seconds, tunablesPrefix, waitForHash, withBenchTunables } from './support.ts';
+import { anonymousBytes, applyAll, bareBodies, codeCachePrefix, compactEtcd, cpuSeconds, createNamespaces, createUnrelatedConfigMaps, debianPackage, expectedTarget, log, median, megabytes, imageCodeCache, overridePrefix, pollUntilReady, rssBytes, seconds, tunablesPrefix, UNRELATED_SIZE, waitForHash, withBenchTunables } from './support.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const { values: args } = parseArgs({
@@ -54,7 +54,6 @@ const { values: args } = parseArgs({
 const COUNTS = args.namespaces.split(',').map(Number).filter((n) => n > 0);
 const ROUNDS = Number(args.rounds);
 const UNRELATED_CONFIGMAPS = Number(args.unrelated);
-const UNRELATED_SIZE = 100 * 1024;
 const TRUST_NS = 'sbs-trust';
 /** etcd's quota: 5,000 targets of 442 KiB are 2.2 GB per version, above etcd's default of 2 GiB. */
 const ETCD_QUOTA_BYTES = 8 * 1024 ** 3;
@@ -298,12 +297,7 @@ async function main(): Promise<void> {
 
     // Restart with unrelated ConfigMaps: the Bundle's targets are correct already, nothing needs writing.
     if (UNRELATED_CONFIGMAPS > 0) {
-      const unrelatedNamespaces = Array.from({ length: 10 }, (_, i) => `sbs-unrelated-${i}`);
-      await createNamespaces(client, unrelatedNamespaces, {});
-      const filler = 'x'.repeat(UNRELATED_SIZE);
-      await forEachBounded(Array.from({ length: UNRELATED_CONFIGMAPS }, (_, i) => i), CONCURRENCY, new AbortController().signal, async (i) => {
-        await client.json({ method: 'POST', path: resourcePath(CONFIGMAPS, { namespace: unrelatedNamespaces[i % 10] }), body: { metadata: { name: `unrelated-${i}` }, data: { blob: filler } } });
-      });
+      await createUnrelatedConfigMaps(client, 'sbs-unrelated', UNRELATED_CONFIGMAPS, CONCURRENCY);
       const name = 'sbs-restart';
       const bundle = await kube.applyBundle(name, specFor(cas[2]!, lastSelector));
       // The targets are written once beforehand (not measured), by this project if it runs (faster).

@@ -118,6 +118,19 @@ export async function createNamespaces(client: KubeClient, names: string[], labe
   });
 }
 
+/** The size of each unrelated ConfigMap the benchmarks put in the cluster (objects no controller should cache). */
+export const UNRELATED_SIZE = 100 * 1024;
+
+/** `count` unrelated ConfigMaps of UNRELATED_SIZE, spread over ten namespaces `<prefix>-0..9`. */
+export async function createUnrelatedConfigMaps(client: KubeClient, prefix: string, count: number, concurrency: number): Promise<void> {
+  const namespaces = Array.from({ length: 10 }, (_, i) => `${prefix}-${i}`);
+  await createNamespaces(client, namespaces, {});
+  const filler = 'x'.repeat(UNRELATED_SIZE);
+  await forEachBounded(Array.from({ length: count }, (_, i) => i), concurrency, new AbortController().signal, async (i) => {
+    await client.json({ method: 'POST', path: resourcePath(CONFIGMAPS, { namespace: namespaces[i % 10] }), body: { metadata: { name: `unrelated-${i}` }, data: { blob: filler } } });
+  });
+}
+
 /** Watches ConfigMap metadata matching `labelSelector` and resolves (with the time) when `count` of them carry `hash`. */
 export async function waitForHash(client: KubeClient, labelSelector: string, count: number, hash: string): Promise<number> {
   const reflector = new Reflector<KubeObject>({ client, resource: CONFIGMAPS, labelSelector, metadataOnly: true });
