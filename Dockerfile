@@ -4,7 +4,7 @@
 #   docker build -t trust-manager .
 #       The operator image: the controller and the webhook, two entrypoints in one image, compiled
 #       to JavaScript (scripts/build.ts) on a distroless Node 24 base: no shell, no package manager.
-#         /nodejs/bin/node --max-semi-space-size=1 --optimize-for-size --no-maglev --no-turbofan \
+#         /nodejs/bin/node --max-semi-space-size=1 --optimize-for-size --no-maglev --no-turbofan --no-sparkplug \
 #                          /app/controller.js [flags]
 #                                   (the default command; the V8 flags: controller/src/node-flags.ts)
 #         /nodejs/bin/node /app/webhook.js [flags]
@@ -83,7 +83,7 @@ COPY --from=build /app /app
 COPY --from=build --chown=65532:65532 /compile-cache /app/compile-cache
 USER 65532:65532
 ENV NODE_COMPILE_CACHE=/app/compile-cache
-RUN ["/nodejs/bin/node", "--max-semi-space-size=1", "--optimize-for-size", "--no-maglev", "--no-turbofan", "/app/controller.js", "--help"]
+RUN ["/nodejs/bin/node", "--max-semi-space-size=1", "--optimize-for-size", "--no-maglev", "--no-turbofan", "--no-sparkplug", "/app/controller.js", "--help"]
 RUN ["/nodejs/bin/node", "--max-semi-space-size=1", "--optimize-for-size", "/app/webhook.js", "--help"]
 
 FROM ${RUNTIME_IMAGE} AS trust-manager
@@ -98,7 +98,7 @@ COPY --from=code-cache --chown=65532:65532 /app/compile-cache /app/compile-cache
 USER 65532:65532
 # The distroless image's own entrypoint, stated here so that the chart's command matches it.
 ENTRYPOINT ["/nodejs/bin/node"]
-CMD ["--max-semi-space-size=1", "--optimize-for-size", "--no-maglev", "--no-turbofan", "/app/controller.js"]
+CMD ["--max-semi-space-size=1", "--optimize-for-size", "--no-maglev", "--no-turbofan", "--no-sparkplug", "/app/controller.js"]
 LABEL org.opencontainers.image.title="trust-manager" \
       org.opencontainers.image.description="trust-manager (TypeScript): Bundle controller and validating webhook" \
       org.opencontainers.image.licenses="Apache-2.0"

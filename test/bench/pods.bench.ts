@@ -9,7 +9,8 @@
 // the node's cgroup accounts it (memory.stat rss, and the working set kubelet and `kubectl top` report) at
 // idle, after a Bundle (the machine's Debian bundle as the default CAs plus a private CA, PEM + JKS) has
 // been written to N namespaces, and after a restart with those targets synced (and --unrelated 100 KB
-// ConfigMaps in the cluster). Prints a Markdown table.
+// ConfigMaps in the cluster). First, the runtime's floor: a pod of our image running node with the
+// controller's flags and one TLS connection to the API server, nothing else. Prints a Markdown table.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -162,6 +163,53 @@ function upstreamDeployment(ours: V1Deployment): V1Deployment {
   };
 }
 
+/**
+ * The runtime's floor: a pod of our image running its node with the chart's V8 flags and the image's
+ * environment, holding one kept-alive TLS connection to the API server (the service account's CA and
+ * token, a GET every 10 s) and nothing else. What any controller on this runtime pays before its first
+ * line of code; upstream's idle figure is its whole process.
+ */
+const FLOOR_DEPLOYMENT = 'node-floor';
+const FLOOR_SCRIPT = `
+const https = require('node:https'), { readFileSync } = require('node:fs');
+const sa = '/var/run/secrets/kubernetes.io/serviceaccount/';
+const agent = new https.Agent({ keepAlive: true, ca: readFileSync(sa + 'ca.crt') });
+const get = () => https.get({ host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT, path: '/version', agent,
+  headers: { authorization: 'Bearer ' + readFileSync(sa + 'token', 'utf8') } }, (res) => { console.log('GET /version', res.statusCode); res.resume(); });
+get();
+setInterval(get, 10000);`;
+
+function floorDeployment(ours: V1Deployment): V1Deployment {
+  const template = structuredClone(ours.spec!.template);
+  const { command, image, env, securityContext, resources } = template.spec!.containers[0]!;
+  template.metadata = { labels: { app: FLOOR_DEPLOYMENT } };
+  // node and its flags, the script in place of the entrypoint.
+  template.spec = { ...template.spec!, initContainers: undefined, volumes: undefined,
+    containers: [{ name: 'node', image, env, securityContext, resources, command: [...command!.slice(0, -1), '-e', FLOOR_SCRIPT] }] };
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment',
+    metadata: { name: FLOOR_DEPLOYMENT, namespace: NAMESPACE },
+    spec: { replicas: 1, selector: { matchLabels: { app: FLOOR_DEPLOYMENT } }, template },
+  };
+}
+
+/** The floor pod's settled memory once it has made its first request; then it is removed. */
+async function measureFloor(ours: V1Deployment): Promise<Memory> {
+  await applyObject(cluster.kubeConfig, floorDeployment(ours));
+  const pod = await waitFor(`the ${FLOOR_DEPLOYMENT} pod running`, async () =>
+    (await livePods(cluster, FLOOR_DEPLOYMENT)).find((p) => p.status?.containerStatuses?.[0]?.state?.running), 120_000);
+  const logs = await waitFor(`a request from ${FLOOR_DEPLOYMENT}`, async () => {
+    const out = await core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace: NAMESPACE });
+    return out.includes('GET /version') ? out : undefined;
+  }, 60_000);
+  if (!logs.includes('GET /version 200')) throw new Error(`${FLOOR_DEPLOYMENT}: ${logs}`);
+  await sleep(5000);
+  const floor = await settledMemory(pod);
+  log(`${FLOOR_DEPLOYMENT}: rss ${mb(floor.rss)}, working set ${mb(floor.workingSet)}`);
+  await apps.deleteNamespacedDeployment({ name: FLOOR_DEPLOYMENT, namespace: NAMESPACE });
+  return floor;
+}
+
 interface SubjectFigures {
   start: Started;
   idle: Memory;
@@ -221,11 +269,12 @@ if (UNRELATED > 0) {
   log(`${UNRELATED} unrelated ${UNRELATED_SIZE / 1024} KB ConfigMaps created`);
 }
 
+const ours = await apps.readNamespacedDeployment({ name: CONTROLLER, namespace: NAMESPACE });
+const floor = await measureFloor(ours);
 await scale(CONTROLLER, 0);
 const figures = new Map<string, SubjectFigures>();
 figures.set('ours', await measure(CONTROLLER, 'pods-bench-ours'));
 if (args.upstream) {
-  const ours = await apps.readNamespacedDeployment({ name: CONTROLLER, namespace: NAMESPACE });
   await applyObject(cluster.kubeConfig, upstreamDeployment(ours));
   log(`Deployment ${UPSTREAM_DEPLOYMENT} created (${UPSTREAM_IMAGE})`);
   figures.set('upstream', await measure(UPSTREAM_DEPLOYMENT, 'pods-bench-upstream'));
@@ -244,6 +293,13 @@ const memoryRows = (what: string, pick: (f: SubjectFigures) => Memory): string[]
   row(`${what}: rss (anonymous)`, (f) => mb(pick(f).rss), (f) => pick(f).rss),
   row(`${what}: working set (\`kubectl top\`)`, (f) => mb(pick(f).workingSet), (f) => pick(f).workingSet),
 ];
+/** The floor beside the idle rows: in this project's column, its ratio to upstream's idle figure. */
+const floorRows = (): string[] => (['rss', 'workingSet'] as const).map((key) => {
+  const upstream = figures.get('upstream')?.idle[key];
+  const cells = subjects.map((s) => (s === 'ours' ? mb(floor[key]) : ''));
+  const what = key === 'rss' ? 'rss (anonymous)' : 'working set';
+  return `| the runtime's floor: node alone, same image and flags, one TLS connection to the API server: ${what} | ${cells.join(' | ')} |${upstream ? ` ${(floor[key] / upstream).toFixed(2)}x of upstream's idle |` : ''}`;
+});
 const unrelatedNote = UNRELATED ? `, ${UNRELATED} unrelated ${UNRELATED_SIZE / 1024} KB ConfigMaps in the cluster throughout` : '';
 
 console.log(`\n\`${command}\`\n`);
@@ -254,6 +310,7 @@ for (const line of [
   row('scale-up to /readyz 200 (polled every 2 ms)', (f) => `${f.start.readyzMs} ms`, (f) => f.start.readyzMs),
   row('scale-up to the Pod Ready (kubelet probe: delay 3 s, period 7 s)', (f) => seconds(f.start.podReadyMs)),
   ...memoryRows('idle, before any Bundle', (f) => f.idle),
+  ...floorRows(),
   row(`rollout to ${COUNT} namespaces (Bundle applied to every target written)`, (f) => seconds(f.rolloutMs), (f) => f.rolloutMs),
   ...memoryRows(`after the ${COUNT}-namespace rollout`, (f) => f.afterRollout),
   row(`restart with ${COUNT} targets synced: scale-up to /readyz 200`, (f) => `${f.restart.readyzMs} ms`, (f) => f.restart.readyzMs),

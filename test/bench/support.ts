@@ -41,9 +41,13 @@ function benchTunables(): { GLIBC_TUNABLES?: string } {
   const value = process.env.TM_BENCH_GLIBC_TUNABLES ?? GLIBC_TUNABLES;
   return value === '' ? {} : { GLIBC_TUNABLES: value };
 }
-/** `env` with those allocator settings in place of any it carries. */
+/**
+ * `env` with those allocator settings in place of any it carries, and without NODE_EXTRA_CA_CERTS: a
+ * pod has none, and node parses the file's certificates when it loads TLS (on a machine where it names
+ * the system bundle, half a megabyte more at idle that a Go process, which ignores it, never pays).
+ */
 export function withBenchTunables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { GLIBC_TUNABLES: _inherited, ...rest } = env;
+  const { GLIBC_TUNABLES: _inherited, NODE_EXTRA_CA_CERTS: _notInAPod, ...rest } = env;
   return { ...rest, ...benchTunables() };
 }
 /** The same as a command line's prefix, for the tables the benchmarks print. */
