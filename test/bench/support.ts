@@ -42,9 +42,9 @@ function benchTunables(): { GLIBC_TUNABLES?: string } {
   return value === '' ? {} : { GLIBC_TUNABLES: value };
 }
 /**
- * `env` with those allocator settings in place of any it carries, and without NODE_EXTRA_CA_CERTS: a
- * pod has none, and node parses the file's certificates when it loads TLS (on a machine where it names
- * the system bundle, half a megabyte more at idle that a Go process, which ignores it, never pays).
+ * `env` with those allocator settings in place of any it carries, and without NODE_EXTRA_CA_CERTS, as
+ * in a pod: node parses that file's certificates when it loads TLS (where it names the system bundle,
+ * about half a megabyte at idle, which upstream's Go process, ignoring the variable, never pays).
  */
 export function withBenchTunables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { GLIBC_TUNABLES: _inherited, NODE_EXTRA_CA_CERTS: _notInAPod, ...rest } = env;
