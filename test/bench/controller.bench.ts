@@ -25,17 +25,13 @@ import { ControlPlane, freePort } from '../cluster/control-plane.ts';
 import { installBundleCRDFromPath } from '../cluster/harness.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
 import { startController, TestKube, waitFor, type ControllerProcess } from '../integration/controller-support.ts';
-import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
-import { applyAll, bareBodies, debianPackage, compactEtcd, createNamespaces, createUnrelatedConfigMaps, UNRELATED_SIZE, expectedTarget, log, median, megabytes, seconds, tunablesPrefix, waitForHash, withBenchTunables } from './support.ts';
+import { applyAll, BENCH_CONTROLLER_FLAGS, bareBodies, debianPackage, compactEtcd, createNamespaces, createUnrelatedConfigMaps, UNRELATED_SIZE, expectedTarget, log, median, megabytes, seconds, tunablesPrefix, waitForHash, withBenchTunables } from './support.ts';
 
 const COUNTS = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const NAMESPACE_COUNTS = COUNTS.length > 0 ? COUNTS : [100, 1000];
 const CONCURRENCY = 32;
 const TRUST_NS = 'bench-trust';
 const UNRELATED_CONFIGMAPS = 2000;
-const CONTROLLER_NODE_OPTIONS = process.env.TM_BENCH_CONTROLLER_NODE_OPTIONS ?? CONTROLLER_NODE_FLAGS.join(' ');
-const CONTROLLER_FLAGS = CONTROLLER_NODE_OPTIONS.split(' ').filter(Boolean);
-// The controller processes inherit the environment; nothing else here is a Node process.
 const CONTROLLER_ENV = withBenchTunables(process.env);
 
 const rows: Array<[string, string]> = [];
@@ -73,7 +69,7 @@ async function main(): Promise<void> {
       const name = `bench-${selector}`;
 
       // The controller runs during both measurements, so the API server carries the same watches.
-      controller ??= await startController(plane.kubeconfigPath, controllerArgs, { env: CONTROLLER_ENV, nodeFlags: CONTROLLER_FLAGS });
+      controller ??= await startController(plane.kubeconfigPath, controllerArgs, { env: CONTROLLER_ENV, nodeFlags: BENCH_CONTROLLER_FLAGS });
       await waitFor('controller ready', () => controller!.ready());
 
       // 1. The bare loop: the same apply bodies (built by the core from the same Bundle), same concurrency,
@@ -137,7 +133,7 @@ async function main(): Promise<void> {
     };
     const afterRollout = await settle(controller!);
     await controller!.stop();
-    controller = await startController(plane.kubeconfigPath, controllerArgs, { env: CONTROLLER_ENV, nodeFlags: CONTROLLER_FLAGS });
+    controller = await startController(plane.kubeconfigPath, controllerArgs, { env: CONTROLLER_ENV, nodeFlags: BENCH_CONTROLLER_FLAGS });
     const restarted = await settle(controller);
     rows.push([`controller RSS after its rollouts (${created} targets)`, `${megabytes(afterRollout.rss)} (heap ${megabytes(afterRollout.heap)})`]);
     rows.push([`controller RSS after a restart and sync (${created} targets in the metadata cache)`, `${megabytes(restarted.rss)} (heap ${megabytes(restarted.heap)})`]);
@@ -146,7 +142,7 @@ async function main(): Promise<void> {
 
     await createUnrelatedConfigMaps(client, 'bench-unrelated', UNRELATED_CONFIGMAPS, CONCURRENCY);
     log(`etcd with unrelated ConfigMaps ${megabytes(await compactEtcd(etcdUrl))}`);
-    controller = await startController(plane.kubeconfigPath, controllerArgs, { env: CONTROLLER_ENV, nodeFlags: CONTROLLER_FLAGS });
+    controller = await startController(plane.kubeconfigPath, controllerArgs, { env: CONTROLLER_ENV, nodeFlags: BENCH_CONTROLLER_FLAGS });
     const withUnrelated = await settle(controller);
     rows.push([`controller RSS after a restart with ${UNRELATED_CONFIGMAPS} unrelated ${UNRELATED_SIZE / 1024} KB ConfigMaps`, `${megabytes(withUnrelated.rss)} (heap ${megabytes(withUnrelated.heap)})`]);
     rows.push(['API writes by that resync', String(withUnrelated.writes)]);
@@ -155,7 +151,8 @@ async function main(): Promise<void> {
     await client.close();
 
     const command = `node test/bench/controller.bench.ts ${NAMESPACE_COUNTS.join(' ')}`;
-    const nodeOptions = CONTROLLER_NODE_OPTIONS !== '' ? `TM_BENCH_CONTROLLER_NODE_OPTIONS='${CONTROLLER_NODE_OPTIONS}' ` : '';
+    const flags = BENCH_CONTROLLER_FLAGS.join(' ');
+    const nodeOptions = flags !== '' ? `TM_BENCH_CONTROLLER_NODE_OPTIONS='${flags}' ` : '';
     process.stdout.write(`\nCommand: \`${nodeOptions}${command}\` (the controller runs with ${tunablesPrefix().trim() || "glibc's default allocator settings"}; Node ${process.version}; etcd, kube-apiserver, controller and this bench share the machine's cores)\n\n`);
     process.stdout.write('| measurement | value |\n|---|---:|\n');
     for (const [what, value] of rows) process.stdout.write(`| ${what} | ${value} |\n`);

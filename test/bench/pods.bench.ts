@@ -15,7 +15,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, type V1Deployment, type V1Pod, type V1PodTemplateSpec } from '@kubernetes/client-node';
 import { useCluster, waitFor } from '../cluster/harness.ts';
 import { readImages } from '../cluster/images.ts';
 import { applyObject } from '../cluster/crd.ts';
@@ -133,6 +133,15 @@ async function start(deployment: string): Promise<Started> {
   return { pod, readyzMs, podReadyMs };
 }
 
+/** A Deployment `name` in the release namespace whose pods carry the template `app: <name>` and nothing else as labels. */
+function deploymentOf(name: string, replicas: number, template: V1PodTemplateSpec): V1Deployment {
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment',
+    metadata: { name, namespace: NAMESPACE },
+    spec: { replicas, selector: { matchLabels: { app: name } }, template: { ...template, metadata: { labels: { app: name } } } },
+  };
+}
+
 /**
  * Upstream's Deployment, made from the chart's controller Deployment: the same init container (the
  * package image), volumes, ServiceAccount (so the same RBAC), security context and probe, with upstream's
@@ -143,7 +152,6 @@ function upstreamDeployment(ours: V1Deployment): V1Deployment {
   const template = structuredClone(ours.spec!.template);
   const container = template.spec!.containers[0]!;
   const oursOnly = ['--leader-election-namespace='];
-  template.metadata = { labels: { app: UPSTREAM_DEPLOYMENT } };
   template.spec!.containers = [{
     ...container,
     name: 'trust-manager',
@@ -156,11 +164,7 @@ function upstreamDeployment(ours: V1Deployment): V1Deployment {
     volumeMounts: [...(container.volumeMounts ?? []), { name: 'tls', mountPath: '/tls', readOnly: true }],
   }];
   template.spec!.volumes = [...(template.spec!.volumes ?? []), { name: 'tls', secret: { secretName: `${RELEASE}-tls`, defaultMode: 0o644 } }];
-  return {
-    apiVersion: 'apps/v1', kind: 'Deployment',
-    metadata: { name: UPSTREAM_DEPLOYMENT, namespace: NAMESPACE },
-    spec: { replicas: 0, selector: { matchLabels: { app: UPSTREAM_DEPLOYMENT } }, template },
-  };
+  return deploymentOf(UPSTREAM_DEPLOYMENT, 0, template);
 }
 
 /**
@@ -180,17 +184,11 @@ get();
 setInterval(get, 10000);`;
 
 function floorDeployment(ours: V1Deployment): V1Deployment {
-  const template = structuredClone(ours.spec!.template);
-  const { command, image, env, securityContext, resources } = template.spec!.containers[0]!;
-  template.metadata = { labels: { app: FLOOR_DEPLOYMENT } };
+  const { spec } = structuredClone(ours.spec!.template);
+  const { command, image, env, securityContext, resources } = spec!.containers[0]!;
   // node and its flags, the script in place of the entrypoint.
-  template.spec = { ...template.spec!, initContainers: undefined, volumes: undefined,
-    containers: [{ name: 'node', image, env, securityContext, resources, command: [...command!.slice(0, -1), '-e', FLOOR_SCRIPT] }] };
-  return {
-    apiVersion: 'apps/v1', kind: 'Deployment',
-    metadata: { name: FLOOR_DEPLOYMENT, namespace: NAMESPACE },
-    spec: { replicas: 1, selector: { matchLabels: { app: FLOOR_DEPLOYMENT } }, template },
-  };
+  return deploymentOf(FLOOR_DEPLOYMENT, 1, { spec: { ...spec!, initContainers: undefined, volumes: undefined,
+    containers: [{ name: 'node', image, env, securityContext, resources, command: [...command!.slice(0, -1), '-e', FLOOR_SCRIPT] }] } });
 }
 
 /** The floor pod's settled memory once it has made its first request; then it is removed. */

@@ -31,7 +31,6 @@ import { loadKubeConnection } from '@trust-manager/shared/kube/kubeconfig.ts';
 import type { Readable } from 'node:stream';
 import { BUNDLES, CONFIGMAPS } from '@trust-manager/shared/kube/resource.ts';
 import { forEachBounded } from '@trust-manager/controller/reconciler.ts';
-import { CONTROLLER_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
 import { ControlPlane, freePort } from '../cluster/control-plane.ts';
 import { installBundleCRDFromPath, waitFor } from '../cluster/harness.ts';
 import { createCA, issueCertificate } from '../cluster/pki.ts';
@@ -39,7 +38,7 @@ import { cleanEnvironment, ManagedProcess } from '../cluster/processes.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
 import { TestKube } from '../integration/controller-support.ts';
 import { buildAll } from '../../scripts/build.ts';
-import { anonymousBytes, applyAll, bareBodies, codeCachePrefix, compactEtcd, cpuSeconds, createNamespaces, createUnrelatedConfigMaps, debianPackage, expectedTarget, log, median, megabytes, imageCodeCache, overridePrefix, pollUntilReady, rssBytes, seconds, tunablesPrefix, UNRELATED_SIZE, waitForHash, withBenchTunables } from './support.ts';
+import { anonymousBytes, applyAll, bareBodies, BENCH_CONTROLLER_FLAGS, codeCachePrefix, compactEtcd, cpuSeconds, createNamespaces, createUnrelatedConfigMaps, debianPackage, expectedTarget, log, median, megabytes, imageCodeCache, overridePrefix, pollUntilReady, rssBytes, seconds, tunablesPrefix, UNRELATED_SIZE, waitForHash, withBenchTunables } from './support.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const { values: args } = parseArgs({
@@ -65,7 +64,6 @@ const LARGE = Math.max(...COUNTS) > 1000;
 const API_SERVER_MEMORY_LIMIT = '9GiB';
 /** This project's default --max-concurrent-writes: the bare loop runs at the same concurrency. */
 const CONCURRENCY = 32;
-const OURS_NODE_FLAGS = (process.env.TM_BENCH_CONTROLLER_NODE_OPTIONS ?? CONTROLLER_NODE_FLAGS.join(' ')).split(' ').filter((flag) => flag !== '');
 const UPSTREAM_VERSION = 'v0.24.0';
 /** The row under each RSS row: the part a container's memory.stat rss counts (the executable's pages are shared page cache). */
 const ANONYMOUS = 'of which anonymous (RssAnon: without the executable\'s pages)';
@@ -159,7 +157,7 @@ async function main(): Promise<void> {
   const subjects: SubjectName[] = args.only === 'ours' ? ['ours'] : args.only === 'upstream' ? ['upstream'] : ['upstream', 'ours'];
   const distDir = join(workDir, 'dist');
   await buildAll(distDir);
-  const withCodeCache = subjects.includes('ours') ? imageCodeCache(join(distDir, 'controller.js'), OURS_NODE_FLAGS, workDir) : (env: NodeJS.ProcessEnv) => env;
+  const withCodeCache = subjects.includes('ours') ? imageCodeCache(join(distDir, 'controller.js'), BENCH_CONTROLLER_FLAGS, workDir) : (env: NodeJS.ProcessEnv) => env;
   const upstreamBinary = subjects.includes('upstream') ? join(upstreamDirectory(), 'trust-manager') : '';
 
   const advertiseAddress = process.env.TM_LOCAL_ADDRESS || undefined;
@@ -192,7 +190,7 @@ async function main(): Promise<void> {
       const proc =
         subject === 'upstream'
           ? new ManagedProcess(label, upstreamBinary, [...common, '--webhook-host=127.0.0.1', `--webhook-port=${await freePort()}`, `--webhook-certificate-dir=${tlsDir}`], logPath)
-          : new ManagedProcess(label, process.execPath, [...OURS_NODE_FLAGS, join(distDir, 'controller.js'), ...common], logPath, withCodeCache(oursEnvironment()));
+          : new ManagedProcess(label, process.execPath, [...BENCH_CONTROLLER_FLAGS, join(distDir, 'controller.js'), ...common], logPath, withCodeCache(oursEnvironment()));
       if (!(await pollUntilReady(`http://127.0.0.1:${probePort}/readyz`, () => proc.running))) {
         throw new Error(`${label} exited: ${readFileSync(logPath, 'utf8').slice(-2000)}`);
       }
@@ -406,7 +404,7 @@ function printTable(samples: Map<SubjectName, Sample>, bare: Map<number, number[
     if (a === undefined || b === undefined || better === 'none' || a.value === 0 || b.value === 0) return '';
     return `${(b.value / a.value).toFixed(2)}x`;
   };
-  const flags = OURS_NODE_FLAGS.join(' ');
+  const flags = BENCH_CONTROLLER_FLAGS.join(' ');
   process.stdout.write(
     `\nCommand: \`${overridePrefix('TM_BENCH_CONTROLLER_NODE_OPTIONS')}${overridePrefix('TM_BENCH_GLIBC_TUNABLES')}node test/bench/side-by-side.bench.ts --namespaces ${COUNTS.join(',')} --rounds ${ROUNDS} --unrelated ${UNRELATED_CONFIGMAPS}\`\n` +
       `(upstream trust-manager ${UPSTREAM_VERSION}, Go; this project: \`${tunablesPrefix()}${codeCachePrefix()}node ${flags} dist/controller.js\`, Node ${process.version}; medians of ${ROUNDS} rounds (range in brackets), A B A B; ` +

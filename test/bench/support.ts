@@ -19,7 +19,7 @@ import { buildBundleSources, type SourceReader } from '@trust-manager/controller
 import { buildTargetApply, encodeBundle, encodingFormatsFor, targetHashFor } from '@trust-manager/controller/core/targets.ts';
 import { forEachBounded } from '@trust-manager/controller/reconciler.ts';
 import { loadPackage } from '@trust-manager/controller/package/package.ts';
-import { GLIBC_TUNABLES } from '@trust-manager/controller/node-flags.ts';
+import { CONTROLLER_NODE_FLAGS, GLIBC_TUNABLES } from '@trust-manager/controller/node-flags.ts';
 import { waitFor } from '../cluster/harness.ts';
 
 /** The middle value; of an even count, the mean of the two middle values. */
@@ -50,6 +50,13 @@ export function withBenchTunables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { GLIBC_TUNABLES: _inherited, NODE_EXTRA_CA_CERTS: _notInAPod, ...rest } = env;
   return { ...rest, ...benchTunables() };
 }
+/**
+ * Our controller's node flags in a benchmark: TM_BENCH_CONTROLLER_NODE_OPTIONS's when set ('' for none),
+ * else the chart's. They go on node's command line (V8 flags are refused in NODE_OPTIONS).
+ */
+export const BENCH_CONTROLLER_FLAGS: readonly string[] = (process.env.TM_BENCH_CONTROLLER_NODE_OPTIONS ?? CONTROLLER_NODE_FLAGS.join(' '))
+  .split(' ')
+  .filter((flag) => flag !== '');
 /** The same as a command line's prefix, for the tables the benchmarks print. */
 export function tunablesPrefix(): string {
   const { GLIBC_TUNABLES: value } = benchTunables();
