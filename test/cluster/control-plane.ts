@@ -10,6 +10,7 @@ import { freePort } from '@trust-manager/shared/testing/net.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCA, issueCertificate, createSigningKey, type CertificateAuthority } from './pki.ts';
 import { cleanEnvironment, ManagedProcess } from './processes.ts';
+import { removeScratchDir } from './scratch.ts';
 
 export interface ControlPlaneOptions {
   binDir: string;
@@ -310,6 +311,6 @@ export class ControlPlane {
     await this.apiServer?.stop();
     await this.etcd?.stop();
     if (this.etcdDataDir) rmSync(this.etcdDataDir, { recursive: true, force: true });
-    if (this.ownsWorkDir && process.env.TM_KEEP_CLUSTER_DIR !== '1') rmSync(this.workDir, { recursive: true, force: true });
+    if (this.ownsWorkDir) removeScratchDir(this.workDir);
   }
 }

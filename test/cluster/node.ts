@@ -5,7 +5,7 @@
 // API server through the `kubernetes` Service VIP (an iptables DNAT rule stands in for kube-proxy: it is
 // the only Service pods dial; the API server reaches webhook pods through EndpointSlices).
 // See docs/test-cluster.md ("The node").
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync, rmdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, existsSync, readdirSync, rmdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +13,7 @@ import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
 import { ControlPlaneError, SERVICE_CLUSTER_IP_RANGE, CLUSTER_TRUST_BUNDLE_FEATURE_GATES, type ControlPlane } from './control-plane.ts';
 import { issueCertificate } from './pki.ts';
 import { ManagedProcess } from './processes.ts';
+import { removeScratchDir } from './scratch.ts';
 import { runCommand } from './harness.ts';
 
 export const NODE_NAME = 'tm-node';
@@ -297,6 +298,6 @@ export class KubeletNode {
     await this.containerd?.stop();
     await unmountUnder(this.workDir);
     removeCgroups(this.cgroupRoot);
-    if (process.env.TM_KEEP_CLUSTER_DIR !== '1') rmSync(this.workDir, { recursive: true, force: true });
+    removeScratchDir(this.workDir);
   }
 }

@@ -6,10 +6,10 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { useCluster, waitFor, type TestCluster } from '../cluster/harness.ts';
+import { scratchDir } from '../cluster/scratch.ts';
 import { installCertManagerCRDs, issueCertificatesAndInjectCA } from './support/cert-manager.ts';
 import { CHART_DIR, releaseManifests, findObject, startReleaseProcesses, serviceAccountKubeconfig, writePackage, type RunningProcesses } from './support/trust-manager.ts';
 import { makeCA } from '@trust-manager/shared/certs/testing/fixtures.ts';
@@ -24,6 +24,8 @@ const NAMESPACE = RELEASE_NAMESPACE;
 const DEBIAN_BUNDLE = readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8');
 
 let cluster: TestCluster;
+/** The package images' content and the RBAC check's kubeconfig. */
+const scratch = scratchDir('tm-chart-');
 before(async () => {
   cluster = await useCluster();
   await installCertManagerCRDs(cluster);
@@ -50,7 +52,7 @@ async function install(mode: 'cert-manager' | 'helmCert' | 'approverPolicy', pkg
   await cluster.kubectl(['create', 'namespace', SOURCES_NAMESPACE], { allowFail: true });
   await cluster.helm(['install', '-n', NAMESPACE, '--create-namespace', RELEASE, CHART_DIR, ...set.flatMap((s) => ['--set', s])]);
   if (mode !== 'helmCert') await issueCertificatesAndInjectCA(cluster, NAMESPACE);
-  const packageImageDir = writePackage(mkdtempSync(join(tmpdir(), 'tm-package-image-')), pkg);
+  const packageImageDir = writePackage(mkdtempSync(join(scratch, 'package-image-')), pkg);
   const processes = await startReleaseProcesses(cluster, { release: RELEASE, namespace: NAMESPACE, packageImageDir });
   return { processes, packageImageDir };
 }
@@ -65,7 +67,7 @@ async function uninstall(installed: Install | undefined): Promise<void> {
 }
 
 async function rbacIsLeastPrivilege(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'tm-rbac-'));
+  const dir = mkdtempSync(join(scratch, 'rbac-'));
   const kubeconfig = await serviceAccountKubeconfig(cluster, NAMESPACE, 'trust-manager', dir);
   const canI = async (...args: string[]) => (await cluster.kubectl(['auth', 'can-i', ...args, '--kubeconfig', kubeconfig], { allowFail: true })).stdout.trim();
   assert.equal(await canI('get', 'secrets', '-n', NAMESPACE), 'yes');
@@ -140,7 +142,7 @@ describe('helm upgrade of defaultPackageImage.tag', () => {
     const certs = DEBIAN_BUNDLE.split(/(?=-----BEGIN CERTIFICATE-----)/);
     const newPkg: DefaultPackage = { name: oldPkg.name, version: '20250419.2', bundle: certs.slice(1).join('') };
     await installed!.processes.stop();
-    const newImage = writePackage(mkdtempSync(join(tmpdir(), 'tm-package-image-')), newPkg);
+    const newImage = writePackage(mkdtempSync(join(scratch, 'package-image-')), newPkg);
     installed!.processes = await startReleaseProcesses(cluster, { release: RELEASE, namespace: NAMESPACE, packageImageDir: newImage });
 
     await waitFor('defaultCAVersion of the new package', async () => ((await readBundle('with-defaults')).status?.defaultCAVersion === packageStringID(newPkg) ? true : undefined));

@@ -8,8 +8,7 @@
 //   bash test/cluster/with-cluster.sh node --test test/e2e/migration.test.ts
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LEADER_ELECTION_LEASE_NAME } from '@trust-manager/shared/api/constants.ts';
 import type { Bundle } from '@trust-manager/shared/api/types.ts';
@@ -19,6 +18,7 @@ import type { Lease } from '@trust-manager/controller/kube/leader-election.ts';
 import type { KubeObject } from '@trust-manager/controller/kube/object.ts';
 import { BUNDLES, CONFIGMAPS, LEASES, SECRETS } from '@trust-manager/shared/kube/resource.ts';
 import { useCluster, uniqueName, waitFor, type TestCluster } from '../cluster/harness.ts';
+import { scratchDir } from '../cluster/scratch.ts';
 import { startController, sumMetric, TestKube, type ControllerProcess } from '../integration/controller-support.ts';
 import { installUpstreamCRD, startUpstream, type UpstreamProcess } from './support/upstream.ts';
 
@@ -173,7 +173,7 @@ function assertSameTargets(now: Snapshot, before: Snapshot, what: string): void 
 before(async () => {
   cluster = await useCluster();
   kube = new TestKube(new KubeClient(cluster.kubeConfig));
-  workDir = mkdtempSync(join(tmpdir(), 'tm-migration-'));
+  workDir = scratchDir('tm-migration-');
   await installUpstreamCRD(cluster.kubeConfig);
 
   caSource = await makeCA({ cn: 'migration-source' });

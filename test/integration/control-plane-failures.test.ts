@@ -4,12 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { mkdtempSync, writeFileSync, symlinkSync, readFileSync, readdirSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlPlane, ControlPlaneError, freePort } from '../cluster/control-plane.ts';
+import { scratchDir } from '../cluster/scratch.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
 
 const binDir = resolveBinDir();
+/** The failed control planes' work directories (each test's logs) and the fake etcd. */
+const scratch = scratchDir('tm-cp-failures-');
 
 /** Processes whose command line mentions the directory: what a failed start could have left behind. */
 function processesMentioning(dir: string): string[] {
@@ -43,7 +45,7 @@ test('a port already in use gives an error naming the kube-apiserver log and lea
   const port = await freePort();
   await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
   try {
-    const workDir = mkdtempSync(join(tmpdir(), 'tm-cp-port-'));
+    const workDir = mkdtempSync(join(scratch, 'port-'));
     const err = await expectStartFailure(workDir, { apiServerPort: port }, 'kube-apiserver.log');
     assert.match(err.message, /kube-apiserver exited with code \d+; read its log/);
     const log = readFileSync(join(workDir, 'logs', 'kube-apiserver.log'), 'utf8');
@@ -54,10 +56,10 @@ test('a port already in use gives an error naming the kube-apiserver log and lea
 });
 
 test('a binary that fails to start gives an error naming its log and leaves nothing running', async () => {
-  const fakeBin = mkdtempSync(join(tmpdir(), 'tm-cp-bin-'));
+  const fakeBin = mkdtempSync(join(scratch, 'bin-'));
   for (const name of ['kube-apiserver', 'kube-controller-manager']) symlinkSync(join(binDir, name), join(fakeBin, name));
   writeFileSync(join(fakeBin, 'etcd'), '#!/bin/sh\necho "etcd: refusing to start for this test" >&2\nexit 3\n', { mode: 0o755 });
-  const workDir = mkdtempSync(join(tmpdir(), 'tm-cp-fail-'));
+  const workDir = mkdtempSync(join(scratch, 'fail-'));
   const err = await expectStartFailure(workDir, { binDir: fakeBin }, 'etcd.log');
   assert.match(err.message, /^etcd exited with code 3; read its log: /);
   assert.match(readFileSync(join(workDir, 'logs', 'etcd.log'), 'utf8'), /refusing to start for this test/);
@@ -65,7 +67,7 @@ test('a binary that fails to start gives an error naming its log and leaves noth
 
 test('an API server that never becomes ready gives an error naming its log and leaves nothing running', async () => {
   const deadEtcd = `http://127.0.0.1:${await freePort()}`;
-  const workDir = mkdtempSync(join(tmpdir(), 'tm-cp-never-'));
+  const workDir = mkdtempSync(join(scratch, 'never-'));
   const err = await expectStartFailure(workDir, { etcdServers: deadEtcd, readyTimeoutMs: 8000 }, 'kube-apiserver.log');
   assert.match(err.message, /kube-apiserver (did not become ready at https:\/\/127\.0\.0\.1:\d+\/readyz within 8s|exited with)/);
 });

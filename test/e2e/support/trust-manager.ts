@@ -2,8 +2,7 @@
 // Deployments would: same command and arguments, as the chart's ServiceAccount (a TokenRequest token),
 // with the volumes the pod would mount (/tls from the serving Secret, /packages from the package copier)
 // mapped to local directories, and the webhook Service routed to the local webhook through an EndpointSlice.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +12,7 @@ import type { TestCluster } from '../../cluster/harness.ts';
 import { applyObject } from '../../cluster/crd.ts';
 import { freePort } from '../../cluster/control-plane.ts';
 import { ManagedProcess } from '../../cluster/processes.ts';
+import { scratchDir } from '../../cluster/scratch.ts';
 import { ENTRYPOINTS } from '../../../scripts/build.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
@@ -145,7 +145,6 @@ export interface RunningProcesses {
   controller: ManagedProcess;
   webhook: ManagedProcess;
   controllerMetricsUrl: string;
-  workDir: string;
   stop(): Promise<void>;
 }
 
@@ -160,14 +159,16 @@ const PACKAGE_IMAGE_ENTRYPOINT = join(REPO_ROOT, 'images', 'package', 'copier.sh
 
 /**
  * Runs the controller pod's init container: the package image's entrypoint with the rendered args
- * (`/copyandmaybepause /debian-package /packages`), filling a fresh local stand-in for the emptyDir.
+ * (`/copyandmaybepause /debian-package /packages`), filling a fresh local stand-in for the emptyDir
+ * under workDir.
  */
-export async function runPackageInitContainer(deployment: V1Deployment, packageImageDir: string, logDir: string): Promise<string> {
+async function runPackageInitContainer(deployment: V1Deployment, packageImageDir: string, workDir: string): Promise<string> {
   const init = deployment.spec?.template.spec?.initContainers?.[0];
   if (!init) throw new Error(`Deployment ${deployment.metadata?.name} has no init container`);
-  const packagesDir = mkdtempSync(join(tmpdir(), 'tm-packages-'));
+  const packagesDir = join(workDir, 'packages');
+  mkdirSync(packagesDir);
   const args = (init.args ?? []).map((a) => localPath(a, { '/debian-package': packageImageDir, '/packages': packagesDir }));
-  const copier = new ManagedProcess(init.name, PACKAGE_IMAGE_ENTRYPOINT, args, join(logDir, `${init.name}.log`), process.env);
+  const copier = new ManagedProcess(init.name, PACKAGE_IMAGE_ENTRYPOINT, args, join(workDir, `${init.name}.log`), process.env);
   await copier.exited;
   if (copier.exitCode !== 0) throw new Error(copier.describeExit());
   return packagesDir;
@@ -182,7 +183,7 @@ export function deploymentContainer(deployment: V1Deployment): V1Container {
 /** Starts controller and webhook from the release's rendered Deployments and waits until both are ready. */
 export async function startReleaseProcesses(cluster: TestCluster, options: StartOptions): Promise<RunningProcesses> {
   const objects = await releaseManifests(cluster, options.release, options.namespace);
-  const workDir = mkdtempSync(join(tmpdir(), 'tm-release-'));
+  const workDir = scratchDir('tm-release-');
   const controllerDeployment = findObject<V1Deployment>(objects, 'Deployment', 'trust-manager');
   const webhookDeployment = findObject<V1Deployment>(objects, 'Deployment', 'trust-manager-webhook');
   const serviceAccount = controllerDeployment.spec!.template.spec!.serviceAccountName!;
@@ -220,5 +221,5 @@ export async function startReleaseProcesses(cluster: TestCluster, options: Start
     await stop();
     throw err;
   }
-  return { controller, webhook, controllerMetricsUrl: `http://127.0.0.1:${ports.controllerMetrics}/metrics`, workDir, stop };
+  return { controller, webhook, controllerMetricsUrl: `http://127.0.0.1:${ports.controllerMetrics}/metrics`, stop };
 }
