@@ -2,7 +2,7 @@
 // log file, killed with its group on stop and (synchronously) when this process exits, so a failed
 // or interrupted test run leaves nothing running.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const live = new Set<ManagedProcess>();
@@ -67,6 +67,26 @@ export class ManagedProcess {
     if (this.spawnError) return `${this.name} failed to start: ${this.spawnError.message} (log: ${this.logPath})`;
     const how = this.exitSignal ? `signal ${this.exitSignal}` : `code ${this.exitCode}`;
     return `${this.name} exited with ${how}; read its log: ${this.logPath}`;
+  }
+
+  /**
+   * Waits for the log line `message` (our processes' text or JSON format) and returns its fields. Our
+   * processes log the ports they listen on, so tests can start them on port 0: a port picked by the test
+   * beforehand may be taken by another socket before the process binds it.
+   */
+  async loggedFields(message: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+    const textMarker = ` ${message} {`;
+    const jsonMarker = `"msg":${JSON.stringify(message)}`;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      for (const line of readFileSync(this.logPath, 'utf8').split('\n')) {
+        if (line.includes(textMarker)) return JSON.parse(line.slice(line.indexOf(textMarker) + textMarker.length - 1)) as Record<string, unknown>;
+        if (line.startsWith('{') && line.includes(jsonMarker)) return JSON.parse(line) as Record<string, unknown>;
+      }
+      if (!this.running) throw new Error(this.describeExit());
+      await sleep(100);
+    }
+    throw new Error(`${this.name} did not log "${message}" within ${timeoutMs} ms; read its log: ${this.logPath}`);
   }
 
   killGroup(signal: NodeJS.Signals): void {

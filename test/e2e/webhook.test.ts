@@ -12,7 +12,6 @@ import { after, before, test } from 'node:test';
 
 import { WEBHOOK_NAME } from '@trust-manager/shared/api/constants.ts';
 
-import { freePort } from '../cluster/control-plane.ts';
 import { useCluster, uniqueName, type TestCluster } from '../cluster/harness.ts';
 import { createCA, issueCertificate } from '../cluster/pki.ts';
 import { ManagedProcess } from '../cluster/processes.ts';
@@ -44,7 +43,6 @@ before(async () => {
   const endpoint = await prepareServingEndpoint(cluster, SERVICE, namespace, workDir);
   caPem = endpoint.caPem;
   leafPem = endpoint.leafPem;
-  const [probePort, metricsPort] = [await freePort(), await freePort()];
   servingHost = endpoint.host;
   servingPort = endpoint.port;
   webhook = new ManagedProcess('webhook', process.execPath, [
@@ -54,11 +52,12 @@ before(async () => {
     `--webhook-certificate-dir=${workDir}`,
     `--trust-namespace=${namespace}`,
     `--source-namespaces=${ALLOWED_SOURCE_NAMESPACE}`,
-    `--readiness-probe-port=${probePort}`,
-    `--metrics-port=${metricsPort}`,
+    '--readiness-probe-port=0',
+    '--metrics-port=0',
     '--log-format=json',
   ], join(workDir, 'webhook.log'));
-  await waitForHttpOk(`http://127.0.0.1:${probePort}/readyz`, webhook);
+  const { probePort } = await webhook.loggedFields('webhook serving');
+  await waitForHttpOk(`http://127.0.0.1:${String(probePort)}/readyz`, webhook);
   configurationName = await registerLocalWebhook(cluster, { service: SERVICE, namespace, endpoint, selectorLabel });
 });
 

@@ -14,7 +14,7 @@ import { makeCA, type TestCertificate } from '@trust-manager/shared/certs/testin
 import { KubeClient } from '@trust-manager/shared/kube/client.ts';
 import { isResourceServed } from '@trust-manager/shared/kube/discovery.ts';
 import { CLUSTER_TRUST_BUNDLES } from '@trust-manager/shared/kube/resource.ts';
-import { ControlPlane, freePort } from '../cluster/control-plane.ts';
+import { ControlPlane } from '../cluster/control-plane.ts';
 import { installBundleCRDFromPath, runCommand, uniqueName, waitFor, type CommandResult, type TestCluster } from '../cluster/harness.ts';
 import { ManagedProcess } from '../cluster/processes.ts';
 import { resolveBinDir } from '../cluster/testbin.ts';
@@ -126,20 +126,20 @@ test('the webhook behind this API server warns at admission: the API is not serv
   const cluster = planCluster();
   const serviceNs = await cluster.newNamespace('webhook');
   const endpoint = await prepareServingEndpoint(cluster, SERVICE, serviceNs, workDir);
-  const [probePort, metricsPort] = [await freePort(), await freePort()];
   webhook = new ManagedProcess('webhook', process.execPath, [
     join(REPO_ROOT, 'webhook/src/main.ts'),
     `--webhook-host=${endpoint.host}`,
     `--webhook-port=${endpoint.port}`,
     `--webhook-certificate-dir=${workDir}`,
     `--trust-namespace=${trustNs}`,
-    `--readiness-probe-port=${probePort}`,
-    `--metrics-port=${metricsPort}`,
+    '--readiness-probe-port=0',
+    '--metrics-port=0',
     '--cluster-trust-bundles-enabled',
     `--kubeconfig=${plane.kubeconfigPath}`,
     '--log-format=json',
   ], join(workDir, 'webhook.log'));
-  await waitForHttpOk(`http://127.0.0.1:${probePort}/readyz`, webhook);
+  const { probePort } = await webhook.loggedFields('webhook serving');
+  await waitForHttpOk(`http://127.0.0.1:${String(probePort)}/readyz`, webhook);
   const configuration = await registerLocalWebhook(cluster, { service: SERVICE, namespace: serviceNs, endpoint, selectorLabel: SELECTED });
 
   const bundle = {

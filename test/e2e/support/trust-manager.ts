@@ -10,7 +10,6 @@ import { parseAllDocuments } from 'yaml';
 import { CoreV1Api, type KubernetesObject, type V1Deployment, type V1Container } from '@kubernetes/client-node';
 import type { TestCluster } from '../../cluster/harness.ts';
 import { applyObject } from '../../cluster/crd.ts';
-import { freePort } from '../../cluster/control-plane.ts';
 import { ManagedProcess } from '../../cluster/processes.ts';
 import { scratchDir } from '../../cluster/scratch.ts';
 import { ENTRYPOINTS } from '../../../scripts/build.ts';
@@ -191,13 +190,12 @@ export async function startReleaseProcesses(cluster: TestCluster, options: Start
   const packagesDir = options.packageImageDir ? await runPackageInitContainer(controllerDeployment, options.packageImageDir, workDir) : undefined;
   const tlsDir = await secretVolume(cluster, options.namespace, 'trust-manager-tls', join(workDir, 'tls'));
 
-  const ports = { controllerMetrics: await freePort(), controllerProbe: await freePort(), webhookMetrics: await freePort(), webhookProbe: await freePort() };
   const controller = startContainerLocally({
     name: 'controller',
     container: deploymentContainer(controllerDeployment),
     logDir: workDir,
     mounts: packagesDir ? { '/packages': packagesDir } : {},
-    extraArgs: [`--kubeconfig=${kubeconfig}`, `--leader-election-namespace=${options.namespace}`, `--metrics-port=${ports.controllerMetrics}`, `--readiness-probe-port=${ports.controllerProbe}`],
+    extraArgs: [`--kubeconfig=${kubeconfig}`, `--leader-election-namespace=${options.namespace}`, '--metrics-port=0', '--readiness-probe-port=0'],
   });
   const webhookContainer = deploymentContainer(webhookDeployment);
   const webhook = startContainerLocally({
@@ -205,7 +203,7 @@ export async function startReleaseProcesses(cluster: TestCluster, options: Start
     container: webhookContainer,
     logDir: workDir,
     mounts: { '/tls': tlsDir },
-    extraArgs: [`--metrics-port=${ports.webhookMetrics}`, `--readiness-probe-port=${ports.webhookProbe}`],
+    extraArgs: ['--metrics-port=0', '--readiness-probe-port=0'],
   });
   const stop = async () => {
     await Promise.all([controller.stop(), webhook.stop()]);
@@ -215,11 +213,13 @@ export async function startReleaseProcesses(cluster: TestCluster, options: Start
     if (!webhookPort) throw new Error('webhook container has no port named webhook');
     await routeServiceToLocal(cluster, options.namespace, 'trust-manager', 'webhook', webhookPort);
     const readinessPath = webhookContainer.readinessProbe?.httpGet?.path ?? '/readyz';
-    await waitForHttpOk(`http://127.0.0.1:${ports.webhookProbe}${readinessPath}`, webhook);
-    await waitForHttpOk(`http://127.0.0.1:${ports.controllerProbe}${readinessPath}`, controller);
+    const webhookServing = await webhook.loggedFields('webhook serving');
+    await waitForHttpOk(`http://127.0.0.1:${String(webhookServing.probePort)}${readinessPath}`, webhook);
+    const controllerServing = await controller.loggedFields('serving metrics and health probes');
+    await waitForHttpOk(`http://127.0.0.1:${String(controllerServing.readinessProbePort)}${readinessPath}`, controller);
+    return { controller, webhook, controllerMetricsUrl: `http://127.0.0.1:${String(controllerServing.metricsPort)}/metrics`, stop };
   } catch (err) {
     await stop();
     throw err;
   }
-  return { controller, webhook, controllerMetricsUrl: `http://127.0.0.1:${ports.controllerMetrics}/metrics`, stop };
 }
