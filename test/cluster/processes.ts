@@ -23,6 +23,22 @@ export function cleanEnvironment(): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * The fields of the first line of `log` whose message is `message`, in our processes' text or JSON log
+ * format; undefined while there is none. Our processes log the ports they listen on, so tests can start
+ * them on port 0: a port picked by the test beforehand may be taken by another socket before the process
+ * binds it.
+ */
+export function loggedFieldsIn(log: string, message: string): Record<string, unknown> | undefined {
+  const textMarker = ` ${message} {`;
+  const jsonMarker = `"msg":${JSON.stringify(message)}`;
+  for (const line of log.split('\n')) {
+    if (line.includes(textMarker)) return JSON.parse(line.slice(line.indexOf(textMarker) + textMarker.length - 1)) as Record<string, unknown>;
+    if (line.startsWith('{') && line.includes(jsonMarker)) return JSON.parse(line) as Record<string, unknown>;
+  }
+  return undefined;
+}
+
 export class ManagedProcess {
   readonly name: string;
   readonly logPath: string;
@@ -69,20 +85,12 @@ export class ManagedProcess {
     return `${this.name} exited with ${how}; read its log: ${this.logPath}`;
   }
 
-  /**
-   * Waits for the log line `message` (our processes' text or JSON format) and returns its fields. Our
-   * processes log the ports they listen on, so tests can start them on port 0: a port picked by the test
-   * beforehand may be taken by another socket before the process binds it.
-   */
+  /** Waits for the log line `message` and returns its fields (see loggedFieldsIn). */
   async loggedFields(message: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
-    const textMarker = ` ${message} {`;
-    const jsonMarker = `"msg":${JSON.stringify(message)}`;
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      for (const line of readFileSync(this.logPath, 'utf8').split('\n')) {
-        if (line.includes(textMarker)) return JSON.parse(line.slice(line.indexOf(textMarker) + textMarker.length - 1)) as Record<string, unknown>;
-        if (line.startsWith('{') && line.includes(jsonMarker)) return JSON.parse(line) as Record<string, unknown>;
-      }
+      const fields = loggedFieldsIn(readFileSync(this.logPath, 'utf8'), message);
+      if (fields) return fields;
       if (!this.running) throw new Error(this.describeExit());
       await sleep(100);
     }

@@ -2,21 +2,22 @@
 // with podman: the contract of images.json, what the images hold (and what of the build machine
 // they must not hold), and that both operator entrypoints and the package copier run as 65532
 // on a read-only root filesystem.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, chmodSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { CONTROLLER_NODE_FLAGS, GLIBC_TUNABLES, WEBHOOK_NODE_FLAGS } from '@trust-manager/controller/node-flags.ts';
 import { WEBHOOK_PATH } from '@trust-manager/shared/api/constants.ts';
-import { freePort } from '@trust-manager/shared/testing/net.ts';
+import { loggedFieldsIn } from '../cluster/processes.ts';
 import { container, controller, render, webhook } from '../chart/helm.ts';
 import { readChartImages } from '../../images/chart-images.ts';
-import { ensureLoaded, imagesDir, podman, scratchDir, unpack, walk, type UnpackedImage } from './support.ts';
+import { ensureLoaded, imagesDir, podman, unpack, walk, type UnpackedImage } from './support.ts';
+import { scratchDir } from '../cluster/scratch.ts';
 import { readImages, type BuiltImages } from '../cluster/images.ts';
 
 const HOST_EXTRA_CA_DIR = '/usr/local/share/ca-certificates';
@@ -48,10 +49,9 @@ const unpacked: Partial<Record<keyof BuiltImages, UnpackedImage>> = {};
 before(async () => {
   dir = await imagesDir();
   images = readImages(dir);
-  scratch = scratchDir();
+  scratch = scratchDir('tm-images-');
   for (const name of ['operator', 'package', 'packageNext', 'pause'] as const) unpacked[name] = await unpack(images[name].archive, scratch);
 });
-after(() => rmSync(scratch, { recursive: true, force: true }));
 
 const image = (name: keyof BuiltImages): UnpackedImage => {
   const u = unpacked[name];
@@ -221,15 +221,16 @@ describe('running the images (podman, read-only root filesystem)', () => {
       '-keyout', join(tls, 'tls.key'), '-out', join(tls, 'tls.crt')]);
     chmodSync(tls, 0o755); // readable by the container's 65532, like a Secret volume
     chmodSync(join(tls, 'tls.key'), 0o644);
-    const [port, probePort, metricsPort] = [await freePort(), await freePort(), await freePort()];
     const name = `tm-images-webhook-${process.pid}`;
     const started = await podman(['run', '-d', '--name', name, '--read-only', '--network', 'host', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '-v', `${tls}:/tls:ro`,
-      id('operator'), '/app/webhook.js', '--webhook-host=127.0.0.1', `--webhook-port=${port}`, `--readiness-probe-port=${probePort}`, `--metrics-port=${metricsPort}`]);
+      id('operator'), '/app/webhook.js', '--webhook-host=127.0.0.1', '--webhook-port=0', '--readiness-probe-port=0', '--metrics-port=0']);
     assert.equal(started.code, 0, started.stderr);
     try {
+      let serving: Record<string, unknown> | undefined;
       let ready = false;
       for (let i = 0; i < 150 && !ready; i++) {
-        ready = (await fetch(`http://127.0.0.1:${probePort}/readyz`).catch(() => undefined))?.status === 200;
+        serving ??= loggedFieldsIn((await podman(['logs', name])).stdout, 'webhook serving');
+        ready = serving !== undefined && (await fetch(`http://127.0.0.1:${String(serving.probePort)}/readyz`).catch(() => undefined))?.status === 200;
         if (!ready) await sleep(100);
       }
       const logs = await podman(['logs', name]);
@@ -245,7 +246,7 @@ describe('running the images (podman, read-only root filesystem)', () => {
         },
       };
       const answer = await new Promise<string>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path: WEBHOOK_PATH, method: 'POST', servername: 'localhost', ca: readFileSync(join(tls, 'tls.crt')), headers: { 'content-type': 'application/json' } }, (res) => {
+        const req = request({ host: '127.0.0.1', port: Number(serving!.port), path: WEBHOOK_PATH, method: 'POST', servername: 'localhost', ca: readFileSync(join(tls, 'tls.crt')), headers: { 'content-type': 'application/json' } }, (res) => {
           let body = '';
           res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve(body));
         });

@@ -3,7 +3,7 @@
 // private containers config to run them.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, lstatSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -87,10 +87,6 @@ export function walk(rootfs: string): FileEntry[] {
   };
   visit('');
   return out;
-}
-
-export function scratchDir(): string {
-  return mkdtempSync(join(tmpdir(), 'tm-images-'));
 }
 
 /** podman with the private configuration and storage images/build.sh uses. */
